@@ -1,0 +1,75 @@
+"""Lazy registration with lm-eval, installed through ``lm_eval_statetrack.pth``.
+
+lm-eval 0.4.x has no plugin entry points, so this module watches for two imports and
+acts only when they happen: ``lm_eval.tasks.manager`` (our task directory is added to
+every ``TaskManager``) and ``lm_eval.models`` (``--model statetrack`` is registered after
+lm-eval's own models, so ``hf`` and friends stay in the registry). Nothing else is
+imported at interpreter start. Set ``LM_EVAL_STATETRACK_DISABLE=1`` to switch it off.
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import os
+import sys
+
+_WATCHED = ("lm_eval.tasks.manager", "lm_eval.models")
+
+
+def _after_tasks_manager(module) -> None:
+    from lm_eval_statetrack.tasks import patch_task_manager
+
+    patch_task_manager(module.TaskManager)
+
+
+def _after_models(module) -> None:
+    from lm_eval_statetrack.tasks import register_models
+
+    register_models()
+
+
+_ACTIONS = {"lm_eval.tasks.manager": _after_tasks_manager, "lm_eval.models": _after_models}
+
+
+class _PostImportLoader(importlib.abc.Loader):
+    """Wraps the real loader and runs our action once the module has executed."""
+
+    def __init__(self, wrapped: importlib.abc.Loader, name: str) -> None:
+        self._wrapped = wrapped
+        self._name = name
+
+    def create_module(self, spec):
+        return self._wrapped.create_module(spec)
+
+    def exec_module(self, module) -> None:
+        self._wrapped.exec_module(module)
+        _ACTIONS[self._name](module)
+
+    def __getattr__(self, attr):
+        return getattr(self._wrapped, attr)
+
+
+class _PostImportFinder(importlib.abc.MetaPathFinder):
+    def find_spec(self, fullname, path, target=None):
+        if fullname not in _ACTIONS:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return None
+        spec.loader = _PostImportLoader(spec.loader, fullname)
+        return spec
+
+
+def install() -> None:
+    """Install the watcher; apply the actions at once to modules already imported."""
+    if os.environ.get("LM_EVAL_STATETRACK_DISABLE", "") not in ("", "0"):
+        return
+    if not any(isinstance(f, _PostImportFinder) for f in sys.meta_path):
+        sys.meta_path.insert(0, _PostImportFinder())
+    for name in _WATCHED:
+        if name in sys.modules:
+            _ACTIONS[name](sys.modules[name])
+
+
+install()

@@ -1,0 +1,34 @@
+"""The ``statetrack`` command. Each subcommand lives in its own module and is imported
+only when used, so ``statetrack --help`` stays fast."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# name -> (module with ``add_arguments(parser)`` and ``run(args)``, one-line help)
+SUBCOMMANDS = {
+    "tasks": ("lm_eval_statetrack.commands.tasks", "list families, variants, lengths, chance"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="statetrack", description="State-tracking evaluation for lm-evaluation-harness."
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module, help_text) in SUBCOMMANDS.items():
+        sp = sub.add_parser(name, help=help_text, description=help_text)
+        sp.set_defaults(_module=module)
+        importlib.import_module(module).add_arguments(sp)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return importlib.import_module(args._module).run(args) or 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""Family spec -> ``datasets.DatasetDict``: the ``custom_dataset`` entry of every task."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from functools import cache
+from typing import Any
+
+from lm_eval_statetrack.families import get_family
+from lm_eval_statetrack.families.base import SPLITS, Doc
+
+
+@cache
+def _docs(family: str, variant: str, length: int, split: str) -> tuple[Doc, ...]:
+    return tuple(get_family(family).docs(variant, length, split))
+
+
+def docs(family: str, variant: str, length: int, split: str = "test") -> list[Doc]:
+    """The docs of one task split (cached per process; a fresh copy each call)."""
+    return [dict(d) for d in _docs(family, variant, int(length), split)]
+
+
+def docs_sha256(family: str, variant: str, length: int, split: str = "test") -> str:
+    """SHA-256 of the canonical JSON of a split's docs: what tests and submissions pin."""
+    payload = json.dumps(docs(family, variant, length, split), sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def build_dataset(family: str, variant: str, length: int, **_lm_eval_metadata: Any):
+    """The ``custom_dataset`` callable named in every task YAML.
+
+    lm-eval passes the task's ``metadata`` (version, chance, ...) and ``dataset_kwargs``
+    together as keyword arguments; only the spec keys matter here.
+    """
+    import datasets
+
+    test = datasets.Dataset.from_list(docs(family, variant, length, "test"))
+    split_sets = {"test": test}
+    for split in SPLITS:
+        if split != "test":
+            rows = docs(family, variant, length, split)
+            columns = {key: [row[key] for row in rows] for key in test.features}
+            split_sets[split] = datasets.Dataset.from_dict(columns, features=test.features)
+    return datasets.DatasetDict(split_sets)

@@ -1,0 +1,97 @@
+"""What every task family provides, and the checks shared by all of them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+SPLITS = ("test", "train")
+POWERS_OF_TWO = (4, 8, 16, 32, 64, 128, 256)
+
+Doc = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One variant of a family: how to generate its docs and what it measures."""
+
+    name: str
+    description: str
+    complexity: str  # e.g. "NC1-complete", "TC0"
+    chance: float
+    lengths: tuple[int, ...] = POWERS_OF_TWO
+    hard: bool = False  # the NC1-complete side of a hard-vs-control pair
+
+
+@dataclass(frozen=True)
+class Family:
+    """A task family. ``generate(variant, length, split, n)`` returns docs.
+
+    Every doc holds at least: ``prompt`` (the context), ``choices`` (continuations;
+    lm-eval puts ``target_delimiter``, a space, before each), ``answer`` (index into
+    choices), ``length``,
+    ``variant``, ``chance`` and ``trace`` (the state after each step, as strings).
+    """
+
+    name: str
+    version: int
+    rendering: str  # "sym" or "nl"
+    description: str
+    source: str
+    variants: dict[str, Variant]
+    generate: Callable[[str, int, str, int], list[Doc]]
+    test_docs: int = 250
+    train_docs: int = 64
+    num_fewshot: int = 0
+    output_type: str = "multiple_choice"
+    extra_yaml: dict[str, Any] = field(default_factory=dict)
+    readme_notes: str = ""  # extra Markdown for the family README
+
+    def variant(self, name: str) -> Variant:
+        if name not in self.variants:
+            raise ValueError(
+                f"unknown variant {name!r} for family {self.name!r}; "
+                f"valid variants: {', '.join(self.variants)}"
+            )
+        return self.variants[name]
+
+    def check_spec(self, variant: str, length: int, split: str) -> Variant:
+        """Validate a (variant, length, split) request, naming the valid values."""
+        v = self.variant(variant)
+        if length not in v.lengths:
+            raise ValueError(
+                f"unknown length {length!r} for {self.name}/{variant}; "
+                f"valid lengths: {', '.join(map(str, v.lengths))}"
+            )
+        if split not in SPLITS:
+            raise ValueError(f"unknown split {split!r}; valid splits: {', '.join(SPLITS)}")
+        return v
+
+    def docs(self, variant: str, length: int, split: str) -> list[Doc]:
+        self.check_spec(variant, length, split)
+        n = self.test_docs if split == "test" else self.train_docs
+        return self.generate(variant, length, split, n)
+
+    def task_name(self, variant: str, length: int) -> str:
+        return f"statetrack_{self.name}_{variant}_len{length}"
+
+
+def distinct_words(
+    draw: Callable[[], tuple], n: int, exclude: Sequence[tuple] = (), max_tries: int = 20
+) -> list[tuple]:
+    """Up to n distinct keys from ``draw()``, none in ``exclude``.
+
+    Stops early when the space is exhausted (``max_tries`` * n draws without reaching n),
+    so tiny spaces such as parity at length 4 give every distinct doc once.
+    """
+    seen, out, banned = set(), [], set(exclude)
+    for _ in range(max_tries * n):
+        key = draw()
+        if key in seen or key in banned:
+            continue
+        seen.add(key)
+        out.append(key)
+        if len(out) == n:
+            break
+    return out

@@ -1,0 +1,95 @@
+"""The word problem for a finite group: the paper's main experiment.
+
+Example (A5, length 4; elements are named by their index in the group's fixed order,
+identity = 0)::
+
+    prompt:  "17 3 42 8 ="      choices: "0" ... "59"      answer: the index of 17*3*42*8
+
+The ``sym`` rendering spends one token per element, as in Merrill et al. (2024), for
+models trained on the task. S5 and A5 are NC1-complete; A4xZ5 (solvable), Z60, S3
+(solvable) and Z2 (parity) are the TC0 controls.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from lm_eval_statetrack.algebra import Group, parse_group
+from lm_eval_statetrack.families.base import Doc, Family, Variant, distinct_words
+from lm_eval_statetrack.rng import StableRandom, seed_from
+
+GROUPS = {"s5": "S5", "a5": "A5", "a4xz5": "A4xZ5", "z60": "Z60", "s3": "S3", "z2": "Z2"}
+SEPARATOR = " ="
+
+
+@cache
+def group_for(variant: str) -> Group:
+    return parse_group(GROUPS[variant])
+
+
+def render_word(word: tuple[int, ...]) -> str:
+    return " ".join(map(str, word)) + SEPARATOR
+
+
+def sample_words(group: Group, length: int, split: str, n: int, seed: int = 0) -> list[tuple]:
+    """Distinct uniform words; train words never equal a test word of the same length."""
+    exclude = sample_words(group, length, "test", n_test_docs(), seed) if split == "train" else ()
+    rng = StableRandom(seed_from("wordproblem", group.name, length, split, seed))
+    order = group.order
+    return distinct_words(lambda: tuple(rng.below(order) for _ in range(length)), n, exclude)
+
+
+def n_test_docs() -> int:
+    return FAMILY.test_docs
+
+
+def make_doc(group: Group, variant: str, word: tuple[int, ...]) -> Doc:
+    trace = group.prefix_products(word)
+    return {
+        "prompt": render_word(word),
+        "choices": [str(i) for i in range(group.order)],
+        "answer": trace[-1],
+        "length": len(word),
+        "variant": variant,
+        "group": group.name,
+        "chance": 1 / group.order,
+        "word": list(word),
+        "trace": [str(s) for s in trace],
+    }
+
+
+def generate(variant: str, length: int, split: str, n: int) -> list[Doc]:
+    group = group_for(variant)
+    return [make_doc(group, variant, w) for w in sample_words(group, length, split, n)]
+
+
+def _variant(key: str, description: str) -> Variant:
+    group = parse_group(GROUPS[key])
+    return Variant(
+        name=key,
+        description=f"{group.name} ({group.order} elements, {group.classification}): {description}",
+        complexity=group.word_problem_class,
+        chance=1 / group.order,
+        hard=group.word_problem_class == "NC1-complete",
+    )
+
+
+FAMILY = Family(
+    name="wordproblem",
+    version=1,
+    rendering="sym",
+    description="Product of a sequence of group elements, one token per element.",
+    source="Merrill, Petty & Sabharwal, The Illusion of State in State-Space Models (ICML 2024)",
+    variants={
+        v.name: v
+        for v in (
+            _variant("s5", "permutations of 5 objects; NC1-complete"),
+            _variant("a5", "even permutations of 5 objects; the smallest non-solvable group"),
+            _variant("a4xz5", "solvable control of the same order as A5"),
+            _variant("z60", "abelian control of the same order as A5"),
+            _variant("s3", "smallest non-abelian group; solvable"),
+            _variant("z2", "parity"),
+        )
+    },
+    generate=generate,
+)
