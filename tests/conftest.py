@@ -1,0 +1,79 @@
+"""Shared fixtures: real tiny checkpoints saved with ``save_pretrained``, and a runner for
+the real ``lm_eval`` command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+LM_EVAL = [sys.executable, "-m", "lm_eval"]
+
+
+def save_tiny_model(path: Path, arch: str = "llama", seed: int = 0) -> Path:
+    """A random-init causal LM with a byte-level tokenizer (reads any prompt)."""
+    import torch
+    import transformers
+
+    from lm_eval_statetrack.vocab import byte_tokenizer
+
+    tok = byte_tokenizer()
+    ids = dict(
+        vocab_size=len(tok),
+        pad_token_id=tok.pad_token_id,
+        bos_token_id=tok.bos_token_id,
+        eos_token_id=tok.eos_token_id,
+    )
+    if arch == "llama":
+        config = transformers.LlamaConfig(
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=8192,
+            **ids,
+        )
+        cls = transformers.LlamaForCausalLM
+    elif arch == "mamba":
+        config = transformers.MambaConfig(hidden_size=32, state_size=8, num_hidden_layers=2, **ids)
+        cls = transformers.MambaForCausalLM
+    else:
+        raise ValueError(f"unknown tiny architecture {arch!r}")
+    torch.manual_seed(seed)
+    model = cls(config)
+    model.save_pretrained(path)
+    tok.save_pretrained(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_llama(tmp_path_factory) -> Path:
+    return save_tiny_model(tmp_path_factory.mktemp("tiny_llama"), "llama")
+
+
+@pytest.fixture(scope="session")
+def tiny_mamba(tmp_path_factory) -> Path:
+    return save_tiny_model(tmp_path_factory.mktemp("tiny_mamba"), "mamba")
+
+
+def run_lm_eval(args: list[str], out_dir: Path, env: dict | None = None, cmd=None) -> dict:
+    """Run the real ``lm_eval`` CLI and return the parsed results JSON."""
+    full_env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    full_env.update(env or {})
+    proc = subprocess.run(
+        (cmd or LM_EVAL) + args + ["--output_path", str(out_dir)],
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=900,
+    )
+    assert proc.returncode == 0, f"lm_eval failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}"
+    results = sorted(out_dir.rglob("results_*.json"))
+    assert results, f"no results file under {out_dir}:\n{proc.stderr[-4000:]}"
+    return json.loads(results[-1].read_text())
