@@ -22,6 +22,8 @@ class Variant:
     chance: float
     lengths: tuple[int, ...] = POWERS_OF_TWO
     hard: bool = False  # the NC1-complete side of a hard-vs-control pair
+    metrics: tuple[str, ...] = ("acc",)  # what the variant's group aggregates
+    extra_yaml: dict[str, Any] = field(default_factory=dict)  # overrides in each leaf YAML
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class Family:
     output_type: str = "multiple_choice"
     extra_yaml: dict[str, Any] = field(default_factory=dict)
     readme_notes: str = ""  # extra Markdown for the family README
+    # name -> module, re-exported by the family folder's utils.py for ``!function utils.name``
+    utils_imports: dict[str, str] = field(default_factory=dict)
 
     def variant(self, name: str) -> Variant:
         if name not in self.variants:
