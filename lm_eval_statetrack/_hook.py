@@ -7,7 +7,6 @@ lm-eval's own models, so ``hf`` and friends stay in the registry). Nothing else 
 imported at interpreter start. Set ``LM_EVAL_STATETRACK_DISABLE=1`` to switch it off.
 """
 
-
 import importlib.machinery
 import os
 import sys
