@@ -10,6 +10,7 @@ import sys
 # name -> (module with ``add_arguments(parser)`` and ``run(args)``, one-line help)
 SUBCOMMANDS = {
     "tasks": ("lm_eval_statetrack.commands.tasks", "list families, variants, lengths, chance"),
+    "report": ("lm_eval_statetrack.commands.report", "plots and horizon tables from results"),
 }
 
 

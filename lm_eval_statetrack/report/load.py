@@ -1,0 +1,283 @@
+"""lm-eval results files -> runs of statetrack scores, with a note for everything skipped.
+
+A results file is what ``lm_eval --output_path`` writes (``results_<date>.json``). Bad
+input never raises: a file that cannot be used, or a task in it that cannot, becomes a note
+that names the file and the reason, and everything usable is still returned.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from lm_eval_statetrack.metrics import (
+    TaskId,
+    installed_variant,
+    is_number,
+    parse_task_name,
+    primary_metric,
+)
+
+
+@dataclass(frozen=True)
+class Score:
+    """One leaf task of one run: its primary metric and where the numbers came from."""
+
+    task: str
+    family: str
+    variant: str
+    length: int
+    metric: str  # e.g. "acc"; the lm-eval filter is in ``filter``
+    filter: str
+    value: float
+    stderr: float | None
+    n: int | None  # docs scored (lm-eval's n-samples "effective")
+    n_original: int | None  # docs in the task ("original")
+    version: int | float | str | None  # the task version the run used
+    chance: float | None
+    complexity: str | None
+
+    @property
+    def partial(self) -> bool:
+        """Scored on fewer docs than the task has (``--limit``)."""
+        return self.n is not None and self.n_original is not None and self.n < self.n_original
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    model_id: str
+    adapter: str  # lm-eval's --model
+    backend: str  # what ran the forward passes, "unknown" when not recorded
+    dtype: str
+    model_args: dict
+    num_parameters: int | None
+
+    @property
+    def identity(self) -> tuple:
+        return (self.model_id, self.adapter, json.dumps(self.model_args, sort_keys=True))
+
+
+@dataclass
+class Run:
+    """The scores of one model, possibly merged from several results files."""
+
+    label: str
+    model: ModelInfo
+    paths: list[str]
+    scores: dict[str, Score] = field(default_factory=dict)
+    lm_eval_version: str = "unknown"
+    date: str = "unknown"  # ISO date of the latest file
+    task_hashes: dict[str, str] = field(default_factory=dict)  # lm-eval's, with --log_samples
+
+
+@dataclass
+class Loaded:
+    runs: list[Run]
+    notes: list[str]
+
+
+def expand(paths: Sequence[str | Path]) -> list[Path]:
+    """Files as given; a folder stands for every ``results_*.json`` below it."""
+    out = []
+    for p in map(Path, paths):
+        out.extend(sorted(p.rglob("results_*.json")) if p.is_dir() else [p])
+    return out
+
+
+def read_json(path: Path) -> tuple[dict | None, str | None]:
+    """(results dict, None) or (None, why it cannot be used)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None, "no such file"
+    except OSError as e:
+        return None, f"cannot read it ({e.strerror})"
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        return None, f"not valid JSON ({e}); is the file complete?"
+    if not isinstance(data, dict) or not isinstance(data.get("results"), dict):
+        return None, (
+            "not an lm-eval results file (no 'results' mapping); pass the results_*.json "
+            "that `lm_eval --output_path` writes"
+        )
+    return data, None
+
+
+def _mapping(value: object) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _model_args(config: Mapping) -> dict:
+    """lm-eval stores model_args as a dict (0.4.9+) or as the "k=v,k=v" string."""
+    args = config.get("model_args")
+    if isinstance(args, dict):
+        return args
+    if isinstance(args, str):
+        pairs = (item.split("=", 1) for item in args.split(",") if "=" in item)
+        return {k.strip(): v.strip() for k, v in pairs}
+    return {}
+
+
+def model_info(data: Mapping) -> ModelInfo:
+    """Who was evaluated and how. The backend comes from a ``*backend*`` key the adapter
+    adds to the run's config, else the requested ``backend=`` model arg, else what lm-eval's
+    own ``hf`` model always uses; "unknown" otherwise."""
+    config = _mapping(data.get("config"))
+    args = _model_args(config)
+    adapter = str(config.get("model") or data.get("model_source") or "unknown")
+    model_id = str(args.get("pretrained") or args.get("model") or data.get("model_name") or "")
+    recorded = [str(v) for k, v in config.items() if "backend" in k and v]
+    if recorded:
+        backend = recorded[0]
+    elif args.get("backend"):
+        backend = f"{args['backend']} (requested; resolved backend not recorded)"
+    else:
+        backend = "transformers" if adapter == "hf" else "unknown"
+    dtype = str(args.get("dtype") or config.get("model_dtype") or "unknown")
+    params = config.get("model_num_parameters")
+    return ModelInfo(
+        model_id=model_id or "unknown",
+        adapter=adapter,
+        backend=backend,
+        dtype=dtype.removeprefix("torch."),
+        model_args=args,
+        num_parameters=int(params) if is_number(params) and params > 0 else None,
+    )
+
+
+def _task_id(name: str, config: Mapping) -> TaskId | None:
+    kwargs = _mapping(config.get("dataset_kwargs"))
+    if {"family", "variant", "length"} <= set(kwargs) and name.startswith("statetrack_"):
+        try:
+            return TaskId(str(kwargs["family"]), str(kwargs["variant"]), int(kwargs["length"]))
+        except (TypeError, ValueError):
+            pass
+    return parse_task_name(name)
+
+
+def _count(value: object) -> int | None:
+    return int(value) if is_number(value) else None
+
+
+def scores_of(data: Mapping, where: str) -> tuple[dict[str, Score], list[str]]:
+    """The statetrack leaf tasks of one results dict, and notes about what was skipped."""
+    configs, versions = _mapping(data.get("configs")), _mapping(data.get("versions"))
+    n_samples = _mapping(data.get("n-samples"))
+    scores, notes, foreign = {}, [], []
+    for name, entry in data["results"].items():
+        config = _mapping(configs.get(name))
+        tid = _task_id(name, config)
+        if tid is None:
+            if not name.startswith("statetrack"):  # our groups are summaries, not skipped data
+                foreign.append(name)
+            continue
+        picked = primary_metric(entry) if isinstance(entry, dict) else None
+        if picked is None:
+            notes.append(f"{where}: {name} has no numeric score (failed or partial task?)")
+            continue
+        metric, filt = picked
+        stderr = entry.get(f"{metric}_stderr,{filt}")
+        meta = _mapping(config.get("metadata"))
+        installed = installed_variant(tid.family, tid.variant)
+        chance = meta.get("chance") if is_number(meta.get("chance")) else None
+        if chance is None and installed is not None:
+            chance = installed.chance
+        complexity = meta.get("complexity") or (installed.complexity if installed else None)
+        count = _mapping(n_samples.get(name))
+        scores[name] = Score(
+            task=name,
+            family=tid.family,
+            variant=tid.variant,
+            length=tid.length,
+            metric=metric,
+            filter=filt,
+            value=float(entry[f"{metric},{filt}"]),
+            stderr=float(stderr) if is_number(stderr) else None,
+            n=_count(count.get("effective")),
+            n_original=_count(count.get("original")),
+            version=versions.get(name, meta.get("version")),
+            chance=chance,
+            complexity=str(complexity) if complexity else None,
+        )
+    if foreign:
+        shown = ", ".join(sorted(foreign)[:5]) + (", ..." if len(foreign) > 5 else "")
+        notes.append(f"{where}: skipped {len(foreign)} task(s) of other suites ({shown})")
+    if not scores:
+        notes.append(
+            f"{where}: no statetrack_<family>_<variant>_len<L> task with a score; "
+            "nothing to report from this file"
+        )
+    return scores, notes
+
+
+def _timestamp(data: Mapping) -> float:
+    stamp = data.get("date")
+    return float(stamp) if is_number(stamp) and 0 < stamp < 1e11 else 0.0
+
+
+def _label(model: ModelInfo) -> str:
+    """A short name for plots: the folder name of a local checkpoint, else the model id."""
+    mid = model.model_id
+    return Path(mid).name if mid.startswith(("/", ".", "~")) else mid
+
+
+def load_runs(paths: Sequence[str | Path], labels: Sequence[str] = ()) -> Loaded:
+    """Read results files into runs, one per model, in the order the models first appear.
+
+    Files with the same model and model args are merged (a model evaluated family by family);
+    a task present in several of them keeps the score of the latest run (lm-eval's ``date``).
+    ``labels`` rename the runs, in order.
+    """
+    notes: list[str] = []
+    readable = []
+    for path in expand(paths):
+        data, problem = read_json(path)
+        if data is None:
+            notes.append(f"{path}: {problem}")
+            continue
+        scores, file_notes = scores_of(data, str(path))
+        notes.extend(file_notes)
+        if scores:
+            readable.append((path, data, scores))
+    first_seen: dict[tuple, int] = {}
+    for i, (_, data, _) in enumerate(readable):
+        first_seen.setdefault(model_info(data).identity, i)
+    runs: dict[tuple, Run] = {}
+    for path, data, scores in sorted(readable, key=lambda item: _timestamp(item[1])):
+        model = model_info(data)
+        run = runs.setdefault(model.identity, Run(label=_label(model), model=model, paths=[]))
+        clashes = sorted(scores.keys() & run.scores.keys())
+        if clashes:
+            notes.append(
+                f"{path}: {len(clashes)} task(s) also in {', '.join(run.paths)}; kept this, "
+                f"the later run's scores (e.g. {clashes[0]})"
+            )
+        run.paths.append(str(path))
+        run.scores.update(scores)
+        run.task_hashes.update(_mapping(data.get("task_hashes")))
+        run.lm_eval_version = str(data.get("lm_eval_version") or run.lm_eval_version)
+        if _timestamp(data):
+            run.date = datetime.fromtimestamp(_timestamp(data), timezone.utc).strftime(
+                "%Y-%m-%d %H:%M UTC"
+            )
+    ordered = sorted(runs.values(), key=lambda run: first_seen[run.model.identity])
+    _name_runs(ordered, labels, notes)
+    return Loaded(ordered, notes)
+
+
+def _name_runs(runs: list[Run], labels: Sequence[str], notes: list[str]) -> None:
+    if labels and len(labels) != len(runs):
+        notes.append(
+            f"--label given {len(labels)} time(s) for {len(runs)} model(s); "
+            "using the models' own names"
+        )
+        labels = ()
+    for run, label in zip(runs, labels):
+        run.label = label
+    seen: dict[str, int] = {}
+    for run in runs:
+        seen[run.label] = seen.get(run.label, 0) + 1
+        if seen[run.label] > 1:
+            run.label = f"{run.label} ({seen[run.label]})"
