@@ -11,6 +11,8 @@ import sys
 SUBCOMMANDS = {
     "tasks": ("lm_eval_statetrack.commands.tasks", "list families, variants, lengths, chance"),
     "report": ("lm_eval_statetrack.commands.report", "plots and horizon tables from results"),
+    "submit": ("lm_eval_statetrack.commands.submit", "a leaderboard submission from results"),
+    "validate": ("lm_eval_statetrack.commands.validate", "check a submission against the suite"),
 }
 
 

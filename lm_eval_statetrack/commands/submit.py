@@ -1,0 +1,78 @@
+"""``statetrack submit``: one model's lm-eval results -> a leaderboard submission file."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from lm_eval_statetrack.commands.report import fraction
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "results",
+        nargs="+",
+        metavar="RESULTS",
+        help="lm-eval results JSON files or folders of ONE model (several files are merged, "
+        "e.g. one per family)",
+    )
+    parser.add_argument("--out", required=True, type=Path, help="submission JSON to write")
+    parser.add_argument(
+        "--model-id",
+        help="public name of the model (hub id); default: the pretrained= model arg",
+    )
+    parser.add_argument(
+        "--threshold-frac", type=fraction, default=0.9, help="horizon threshold (default 0.9)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    from lm_eval_statetrack.report.load import load_runs
+    from lm_eval_statetrack.report.submission import SubmissionError, build
+
+    loaded = load_runs(args.results)
+    for note in loaded.notes:
+        print(f"note: {note}", file=sys.stderr)
+    if len(loaded.runs) != 1:
+        found = ", ".join(f"{r.label} ({r.model.model_id})" for r in loaded.runs) or "none"
+        print(
+            f"error: a submission holds exactly one model's statetrack results; RESULTS hold "
+            f"{len(loaded.runs)}: {found}",
+            file=sys.stderr,
+        )
+        return 2
+    run_ = loaded.runs[0]
+    try:
+        submission = build(run_, args.threshold_frac, args.model_id)
+    except SubmissionError as e:
+        print(f"error: cannot build a submission: {e}", file=sys.stderr)
+        return 2
+    model_id = submission["model"]["id"]
+    if model_id.startswith(("/", ".", "~")):
+        print(
+            f"warning: model id {model_id!r} is a local path; pass --model-id with the name "
+            "others know the model by",
+            file=sys.stderr,
+        )
+    for reason in submission["partial_reasons"]:
+        print(f"warning: partial: {reason}", file=sys.stderr)
+    if submission["partial_reasons"]:
+        print(
+            "warning: this submission is partial; `statetrack validate` rejects it unless "
+            "--allow-partial",
+            file=sys.stderr,
+        )
+    try:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(submission, indent=2) + "\n", encoding="utf-8")
+    except OSError as e:
+        print(f"error: cannot write {args.out}: {e}", file=sys.stderr)
+        return 2
+    print(
+        f"wrote {args.out}: {model_id}, {len(submission['tasks'])} tasks, "
+        f"{len(submission['horizons'])} horizons"
+        + (" (partial)" if submission["partial_reasons"] else "")
+    )
+    return 0

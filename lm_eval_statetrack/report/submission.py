@@ -1,0 +1,250 @@
+"""Leaderboard submissions: built from a model's results, checked against the installed suite.
+
+What makes a submission checkable: every task carries the suite version it ran and the
+SHA-256 of its test docs as the installed suite generates them (``datasets.docs_sha256``),
+plus the doc counts lm-eval recorded, so a run with ``--limit`` or a missing length cannot
+pass for a full one. ``validate`` recomputes the hashes, versions, doc counts and horizons
+from the installed suite and rejects any mismatch with the reason.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from lm_eval_statetrack import __version__
+from lm_eval_statetrack.datasets import docs, docs_sha256
+from lm_eval_statetrack.metrics import (
+    DEFAULT_FRAC,
+    Point,
+    horizon,
+    horizon_range,
+    installed_variant,
+    installed_version,
+    is_number,
+    parse_task_name,
+)
+from lm_eval_statetrack.report.load import Loaded, Run
+from lm_eval_statetrack.report.summary import summarize
+
+FORMAT = "lm-eval-statetrack-submission"
+FORMAT_VERSION = 1
+HORIZON_KEYS = ("horizon_text", "horizon_low", "horizon_high")
+
+
+class SubmissionError(ValueError):
+    """The results cannot become a submission; the message says why and what to do."""
+
+
+def _suite_problem(task: str, family: str, variant: str, length: int, version) -> str | None:
+    spec = installed_variant(family, variant)
+    if spec is None or length not in spec.lengths:
+        return f"{task} is not in the installed suite (lm-eval-statetrack {__version__})"
+    installed = installed_version(family)
+    if str(version) != str(installed):
+        return (
+            f"{task} ran version {version}, the installed suite has version {installed}: "
+            "install the suite version the results were made with, or re-run"
+        )
+    return None
+
+
+def build(run: Run, frac: float = DEFAULT_FRAC, model_id: str | None = None) -> dict:
+    """The submission of one model's run; raises SubmissionError for tasks whose docs the
+    installed suite cannot vouch for (other version, unknown task)."""
+    problems = [
+        p
+        for s in run.scores.values()
+        if (p := _suite_problem(s.task, s.family, s.variant, s.length, s.version))
+    ]
+    if problems:
+        raise SubmissionError("; ".join(problems))
+    summary = summarize(Loaded([run], []), frac)
+    tasks = {}
+    for curve in summary.curves:
+        for s in curve.scores:
+            tasks[s.task] = {
+                "family": s.family,
+                "variant": s.variant,
+                "length": s.length,
+                "version": s.version,
+                "docs_sha256": docs_sha256(s.family, s.variant, s.length),
+                "metric": s.metric,
+                "filter": s.filter,
+                "value": s.value,
+                "stderr": s.stderr,
+                "n": s.n,
+                "n_original": s.n_original,
+            }
+            if s.task in run.task_hashes:
+                tasks[s.task]["lm_eval_task_hash"] = run.task_hashes[s.task]
+    horizons = [
+        horizon_entry(c.family, c.variant, c.metric, c.points, frac) for c in summary.curves
+    ]
+    submission = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "suite": {"name": "lm-eval-statetrack", "version": __version__},
+        "model": {
+            "id": model_id or run.model.model_id,
+            "adapter": run.model.adapter,
+            "backend": run.model.backend,
+            "dtype": run.model.dtype,
+            "num_parameters": run.model.num_parameters,
+            "model_args": run.model.model_args,
+        },
+        "run": {"lm_eval_version": run.lm_eval_version, "date": run.date},
+        "threshold_frac": frac,
+        "tasks": tasks,
+        "horizons": horizons,
+    }
+    submission["partial_reasons"] = check(submission).partial
+    return submission
+
+
+def horizon_entry(family: str, variant: str, metric: str, points: list[Point], frac: float) -> dict:
+    """A variant's horizon as the submission states it, from the installed chance level."""
+    chance = installed_variant(family, variant).chance
+    mid = horizon(points, chance, frac)
+    low, high = horizon_range(points, chance, frac)
+    return {
+        "family": family,
+        "variant": variant,
+        "metric": metric,
+        "chance": chance,
+        "threshold": mid.threshold,
+        "horizon": mid.length,
+        "censored": mid.censored,
+        "horizon_text": str(mid),
+        "horizon_low": str(low),
+        "horizon_high": str(high),
+        "lengths": sorted(p.length for p in points),
+    }
+
+
+@dataclass
+class Verdict:
+    errors: list[str] = field(default_factory=list)  # mismatches: always rejected
+    partial: list[str] = field(default_factory=list)  # incomplete: rejected unless allowed
+    # (family, variant) -> (length, docs scored, docs in the task) where fewer were scored
+    limited: dict[tuple[str, str], list[tuple[int, int, int]]] = field(default_factory=dict)
+
+    def accepted(self, allow_partial: bool = False) -> bool:
+        return not self.errors and (allow_partial or not self.partial)
+
+
+def _check_task(name: str, task: Mapping, verdict: Verdict) -> Point | None:
+    """Check one task entry against the installed suite; its point if it is usable."""
+    tid = parse_task_name(name)
+    keys = ("family", "variant", "length", "version", "docs_sha256", "metric", "value")
+    if tid is None or not all(k in task for k in keys):
+        verdict.errors.append(f"{name}: not a statetrack task entry with fields {', '.join(keys)}")
+        return None
+    if (tid.family, tid.variant, tid.length) != (task["family"], task["variant"], task["length"]):
+        verdict.errors.append(f"{name}: family/variant/length fields disagree with the name")
+        return None
+    problem = _suite_problem(name, tid.family, tid.variant, tid.length, task["version"])
+    if problem:
+        verdict.errors.append(problem)
+        return None
+    spec = installed_variant(tid.family, tid.variant)
+    if task["metric"] not in spec.metrics:
+        verdict.errors.append(
+            f"{name}: scored with {task['metric']!r}; the variant reports {', '.join(spec.metrics)}"
+        )
+    if task["docs_sha256"] != docs_sha256(tid.family, tid.variant, tid.length):
+        verdict.errors.append(
+            f"{name}: docs_sha256 differs from the installed suite's docs (modified or "
+            "foreign dataset)"
+        )
+    total = len(docs(tid.family, tid.variant, tid.length))
+    n, n_original = task.get("n"), task.get("n_original")
+    if n_original != total or not isinstance(n, int):
+        verdict.errors.append(
+            f"{name}: doc counts n={n!r}, n_original={n_original!r}; the task has {total} docs"
+        )
+    elif n != total:
+        verdict.limited.setdefault((tid.family, tid.variant), []).append((tid.length, n, total))
+    value, stderr = task["value"], task.get("stderr")
+    if not is_number(value) or not 0 <= value <= 1:
+        verdict.errors.append(f"{name}: value {value!r} is not a score in [0, 1]")
+        return None
+    if stderr is not None and not (is_number(stderr) and stderr >= 0):
+        verdict.errors.append(f"{name}: stderr {stderr!r} is not a non-negative number")
+        return None
+    return Point(tid.length, value, stderr)
+
+
+def _check_horizons(sub: Mapping, curves: dict, verdict: Verdict) -> None:
+    frac = sub.get("threshold_frac")
+    if not (is_number(frac) and 0 < frac <= 1):
+        verdict.errors.append(f"threshold_frac {frac!r} is not a number in (0, 1]")
+        return
+    claimed = {
+        (h.get("family"), h.get("variant")): h
+        for h in sub.get("horizons") or []
+        if isinstance(h, Mapping)
+    }
+    for (family, variant), points in curves.items():
+        spec = installed_variant(family, variant)
+        missing = sorted(set(spec.lengths) - {p.length for p in points})
+        if missing:
+            verdict.partial.append(
+                f"{family}/{variant}: no score at length(s) {', '.join(map(str, missing))}"
+            )
+        expected = horizon_entry(family, variant, "", points, frac)
+        got = claimed.get((family, variant))
+        if got is None:
+            verdict.errors.append(f"{family}/{variant}: no horizon given")
+            continue
+        if any(got.get(k) != expected[k] for k in HORIZON_KEYS) or not (
+            is_number(got.get("threshold"))
+            and math.isclose(got["threshold"], expected["threshold"], rel_tol=1e-9)
+        ):
+            verdict.errors.append(
+                f"{family}/{variant}: horizon {got.get('horizon_text')!r} does not follow from "
+                f"the scores and the installed chance level (expected {expected['horizon_text']}, "
+                f"threshold {expected['threshold']:.4f})"
+            )
+    for family, variant in claimed.keys() - curves.keys():
+        verdict.errors.append(f"{family}/{variant}: horizon given without task scores")
+
+
+def check(sub: object) -> Verdict:
+    """Every reason to reject ``sub`` (a parsed submission) against the installed suite."""
+    verdict = Verdict()
+    if not isinstance(sub, Mapping) or sub.get("format") != FORMAT:
+        verdict.errors.append(f'not a submission: expected "format": "{FORMAT}"')
+        return verdict
+    if sub.get("format_version") != FORMAT_VERSION:
+        verdict.errors.append(
+            f"format_version {sub.get('format_version')!r}; this validator reads {FORMAT_VERSION}"
+        )
+        return verdict
+    model = sub.get("model") if isinstance(sub.get("model"), Mapping) else {}
+    if not model.get("id") or model.get("id") == "unknown":
+        verdict.errors.append("model.id is missing: pass --model-id to statetrack submit")
+    tasks = sub.get("tasks")
+    if not isinstance(tasks, Mapping) or not tasks:
+        verdict.errors.append("no tasks")
+        return verdict
+    curves: dict[tuple[str, str], list[Point]] = {}
+    for name, task in tasks.items():
+        if not isinstance(task, Mapping):
+            verdict.errors.append(f"{name}: task entry is not an object")
+            continue
+        point = _check_task(name, task, verdict)
+        if point is not None:
+            curves.setdefault((task["family"], task["variant"]), []).append(point)
+    for (family, variant), counts in verdict.limited.items():
+        by_count: dict[tuple[int, int], list[str]] = {}
+        for length, n, total in counts:
+            by_count.setdefault((n, total), []).append(str(length))
+        shown = "; ".join(
+            f"{n} of {total} docs at length(s) {', '.join(lengths)}"
+            for (n, total), lengths in by_count.items()
+        )
+        verdict.partial.append(f"{family}/{variant}: scored {shown} (lm_eval --limit?)")
+    _check_horizons(sub, curves, verdict)
+    return verdict
