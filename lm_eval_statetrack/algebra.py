@@ -576,10 +576,10 @@ _FACTORS = (
 
 def _parse_factor(text: str) -> Group:
     for pattern, build in _FACTORS:
-        match = pattern.fullmatch(text)
+        match = pattern.fullmatch(text.upper())
         if match:
             return build(*map(int, match.groups()))
-    raise ValueError(f"{text.lower()!r} is not a group name")
+    raise ValueError(f"{text!r} is not a group name")
 
 
 def parse_group(name: str) -> Group:
@@ -588,7 +588,7 @@ def parse_group(name: str) -> Group:
     factors = []
     for part in re.split("[xX]", name.replace(" ", "")):
         try:
-            factors.append(_parse_factor(part.upper()))
+            factors.append(_parse_factor(part))
         except ValueError as err:
             raise ValueError(
                 f"unknown group {name!r} ({err}): valid forms are {NAME_FORMS}"

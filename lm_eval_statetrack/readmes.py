@@ -27,6 +27,7 @@ def family_readme(family: Family) -> str:
         for v in family.variants.values()
     ]
     first = next(iter(family.variants.values()))
+    leaves = family.task_name("", 0).removesuffix("__len0")  # e.g. statetrack_wordproblem
     return "\n".join(
         [
             f"# statetrack: {family.name}",
@@ -39,9 +40,12 @@ def family_readme(family: Family) -> str:
             "",
             "## Tasks",
             "",
-            f"Leaf tasks are `statetrack_{family.name}_<variant>_len<L>`; groups are "
-            f"`statetrack-{family.name}-<variant>` (mean over lengths), "
-            f"`statetrack-{family.name}` (mean over variants) and `statetrack` (every family). "
+            f"Leaf tasks are `{leaves}_<variant>_len<L>`; groups are "
+            f"`statetrack-{family.name}-<variant>` (mean over lengths)"
+            + (" and " if family.opt_in else ", ")
+            + f"`statetrack-{family.name}` (mean over variants)"
+            + ("" if family.opt_in else " and `statetrack` (every family)")
+            + ". "
             "Scored by log-likelihood over the choices (`acc`); "
             f"{family.test_docs} test docs per task (fewer only where the space of distinct "
             f"inputs is smaller), a disjoint `train` split of up to {family.train_docs} docs "
@@ -59,7 +63,7 @@ def family_readme(family: Family) -> str:
             "## Run",
             "",
             "```bash",
-            f"lm_eval --model hf --model_args pretrained=PATH --tasks 'statetrack_{family.name}_*'",
+            f"lm_eval --model hf --model_args pretrained=PATH --tasks '{leaves}_*'",
             f"lm_eval --model statetrack --model_args pretrained=PATH "
             f"--tasks statetrack-{family.name}-{first.name}",
             "```",

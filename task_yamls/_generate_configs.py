@@ -49,8 +49,30 @@ MC_DEFAULTS = {
 }
 
 
+FUNCTION = "!function "  # a string value "!function utils.name" is written as that YAML tag
+
+
+class _Dumper(yaml.SafeDumper):
+    """``yaml.safe_dump`` that also writes ``!function`` tags and ``"\\n"`` escapes."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.Node:
+    if value.startswith(FUNCTION):
+        return dumper.represent_scalar(FUNCTION.strip(), value[len(FUNCTION) :])
+    if "\n" in value:  # "\n" rather than a quoted line break
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+    return dumper.represent_str(value)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def dump(data: dict) -> str:
-    return yaml.safe_dump(data, sort_keys=False, width=100)
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, width=100)
+
+
+def uses_functions(data: dict) -> bool:
+    return any(isinstance(v, str) and v.startswith(FUNCTION) for v in data.values())
 
 
 def template(family: Family) -> str:
@@ -96,6 +118,8 @@ def family_files(family: Family) -> dict[str, str]:
                     **variant.extra_yaml,
                 }
             )
+        if uses_functions(variant.extra_yaml):  # lm-eval resolves utils.py next to the YAML
+            files[f"{variant.name}/utils.py"] = utils_module(family)
         group = f"statetrack-{family.name}-{variant.name}"
         files[f"{variant.name}/_{group}.yaml"] = group_config(
             group, leaves, family.version, variant.metrics
@@ -114,7 +138,7 @@ def all_files() -> dict[str, str]:
     families = all_families()
     files = {
         "_statetrack.yaml": group_config(
-            "statetrack", [f"statetrack-{f.name}" for f in families], 1
+            "statetrack", [f"statetrack-{f.name}" for f in families if not f.opt_in], 1
         )
     }
     for family in families:

@@ -12,6 +12,7 @@ from lm_eval_statetrack.families.base import Family
 
 FAMILY_MODULES = {
     "wordproblem": "lm_eval_statetrack.families.wordproblem",
+    "catalog": "lm_eval_statetrack.families.catalog",
 }
 
 

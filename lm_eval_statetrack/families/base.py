@@ -51,6 +51,9 @@ class Family:
     readme_notes: str = ""  # extra Markdown for the family README
     # name -> module, re-exported by the family folder's utils.py for ``!function utils.name``
     utils_imports: dict[str, str] = field(default_factory=dict)
+    # Opt-in families name leaf tasks ``statetrack-<family>_...`` so that the glob
+    # 'statetrack_*' misses them, and stay out of the top-level ``statetrack`` group.
+    opt_in: bool = False
 
     def variant(self, name: str) -> Variant:
         if name not in self.variants:
@@ -78,7 +81,7 @@ class Family:
         return self.generate(variant, length, split, n)
 
     def task_name(self, variant: str, length: int) -> str:
-        return f"statetrack_{self.name}_{variant}_len{length}"
+        return f"statetrack{'-' if self.opt_in else '_'}{self.name}_{variant}_len{length}"
 
 
 def distinct_words(
