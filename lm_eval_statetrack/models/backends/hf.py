@@ -1,0 +1,198 @@
+"""Any ``AutoModelForCausalLM``, continued from a transformers ``Cache``.
+
+In transformers 5.x every model we care about (Llama-style transformers, Mamba, Mamba2,
+FalconMamba, and hybrids such as Jamba, Zamba2 and Bamba) keeps its inference state in
+a ``DynamicCache``: key/value tensors for attention layers, conv and recurrent states for
+Mamba layers. Three traps, all measured on transformers 5.24:
+
+- the cache keyword differs between models and versions (``cache``, ``cache_params``,
+  ``past_key_values``), and a wrong one is swallowed by ``**kwargs`` without a word
+  (Mamba2 then scores 2 nats off): we only use a keyword the signature names;
+- Bamba numbers positions from 0 on every call unless ``position_ids`` is given:
+  we always pass positions when the model takes them;
+- Mamba1-family layers (Mamba, FalconMamba, Jamba) ignore the recurrent state for a
+  chunk of more than one token: on top of a state they are stepped token by token.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import inspect
+import re
+import sys
+from typing import Any
+
+import torch
+
+from lm_eval_statetrack.models.backends.base import logger, map_tensors, select_rows
+
+MAMBA1_FAMILY = frozenset({"mamba", "falcon_mamba", "jamba"})
+CACHE_KEYWORDS = ("cache", "cache_params", "past_key_values")
+POSITION_LIMIT_KEYS = ("n_positions", "max_position_embeddings", "n_ctx")
+# transformers marks each optional kernel with this decorator in the modeling file
+_KERNEL_DECORATOR = re.compile(r'use_kernel_func_from_hub_with_fallback\(\s*"\w+",\s*"(\w+)"')
+_EXTRA = {"mamba_ssm": "mamba", "causal_conv1d": "mamba", "fla": "fla"}
+
+
+def kernel_packages(model: torch.nn.Module) -> list[str]:
+    """Optional kernel packages (``mamba_ssm``, ``causal_conv1d``, ``fla``) that the
+    model's transformers code uses when they are installed."""
+    module = sys.modules.get(type(model).__module__)
+    try:
+        source = inspect.getsource(module)
+    except (OSError, TypeError):
+        return []
+    return sorted(set(_KERNEL_DECORATOR.findall(source)))
+
+
+def importable(package: str) -> bool:
+    try:
+        importlib.import_module(package)
+    except Exception:  # a broken build (e.g. mamba_ssm without its CUDA ops) counts as absent
+        return False
+    return True
+
+
+def pick_cache_keyword(model: torch.nn.Module, requested: str) -> str:
+    """The keyword ``model.forward`` takes its cache under; never a guess."""
+    params = inspect.signature(model.forward).parameters
+    if requested != "auto":
+        if requested not in params:
+            logger.warning(
+                "statetrack: cache_kwarg=%s is not a named parameter of %s.forward and may be "
+                "ignored without an error; run with verify=20 to check the scores.",
+                requested,
+                type(model).__name__,
+            )
+        return requested
+    for name in CACHE_KEYWORDS:
+        if name in params:
+            return name
+    raise ValueError(
+        f"{type(model).__name__}.forward names none of {CACHE_KEYWORDS}, so statetrack "
+        "cannot tell how to hand it a cache. Pass cache_kwarg=<name> if you know it (and "
+        "verify=20 to check), or prefix_reuse=false for plain full forwards."
+    )
+
+
+def copy_cache(cache: Any, rows: torch.Tensor) -> Any:
+    """Rows of a transformers ``Cache`` (or a legacy tuple cache) as an independent copy."""
+    if hasattr(cache, "layers") and hasattr(cache, "reorder_cache"):
+        new = copy.copy(cache)
+        new.layers = []
+        for layer in cache.layers:
+            dup = copy.copy(layer)
+            for key, value in vars(layer).items():  # per-state dicts of linear layers
+                if isinstance(value, dict):
+                    setattr(dup, key, dict(value))
+            new.layers.append(dup)
+        new.reorder_cache(rows)  # index_select: new tensors, the source is untouched
+        return new
+    if isinstance(cache, (tuple, list, dict)):
+        return map_tensors(cache, lambda t: select_rows(t, rows))
+    raise TypeError(
+        f"cannot pick rows of a {type(cache).__name__}; use prefix_reuse=false for this model"
+    )
+
+
+class HFBackend:
+    """transformers' ``AutoModelForCausalLM`` with prefix-state reuse."""
+
+    name = "hf"
+
+    def __init__(
+        self,
+        pretrained: str,
+        device: torch.device,
+        dtype: torch.dtype,
+        revision: str | None = None,
+        trust_remote_code: bool = False,
+        cache_kwarg: str = "auto",
+    ) -> None:
+        from transformers import AutoModelForCausalLM
+
+        self.device, self.dtype = device, dtype
+        self.model = AutoModelForCausalLM.from_pretrained(
+            pretrained, revision=revision, trust_remote_code=trust_remote_code, dtype=dtype
+        )
+        self.model.to(device).eval()
+        config = self.model.config
+        self.model_type = getattr(config, "model_type", "")
+        params = inspect.signature(self.model.forward).parameters
+        self.cache_kwarg = pick_cache_keyword(self.model, cache_kwarg)
+        self.takes_positions = "position_ids" in params
+        self.takes_keep = "logits_to_keep" in params
+        self.continues_multi_token = self.model_type not in MAMBA1_FAMILY
+        self.reuses_state = True
+        text = config.get_text_config() if hasattr(config, "get_text_config") else config
+        limits = [getattr(text, k, None) for k in POSITION_LIMIT_KEYS]
+        self.position_limit = next((int(v) for v in limits if v is not None), None)
+        self.kernels = self._kernel_path()
+
+    def _kernel_path(self) -> str:
+        packages = kernel_packages(self.model)
+        if not packages:
+            attn = getattr(self.model.config, "_attn_implementation", None) or "default"
+            return f"transformers ({attn} attention)"
+        extras = sorted({_EXTRA.get(p, p) for p in packages})
+        fix = " or ".join(f"pip install 'lm-eval-statetrack[{e}]'" for e in extras)
+        if self.device.type != "cuda":
+            logger.warning(
+                "statetrack: %s runs transformers' pure-PyTorch path on %s (the %s kernels "
+                "need CUDA): correct but slow. On a CUDA machine: %s.",
+                self.model_type,
+                self.device,
+                ", ".join(packages),
+                fix,
+            )
+            return f"torch fallback on {self.device.type} (kernels need CUDA)"
+        missing = [p for p in packages if not importable(p)]
+        if missing:
+            logger.warning(
+                "statetrack: %s runs transformers' pure-PyTorch fallback because %s is not "
+                "installed: correct but much slower. Fix: %s.",
+                self.model_type,
+                " and ".join(missing),
+                fix,
+            )
+            return f"torch fallback (missing {', '.join(missing)})"
+        return "kernels: " + ", ".join(packages)
+
+    @torch.no_grad()
+    def forward(
+        self, tokens: torch.Tensor, state: Any | None, past: int, keep: int, want_state: bool
+    ) -> tuple[torch.Tensor, Any | None]:
+        use_cache = state is not None or want_state
+        kwargs: dict[str, Any] = {"input_ids": tokens, "use_cache": use_cache}
+        if state is not None:
+            kwargs[self.cache_kwarg] = state
+        if self.takes_positions:
+            positions = torch.arange(past, past + tokens.shape[1], device=tokens.device)
+            kwargs["position_ids"] = positions.expand(tokens.shape[0], -1)
+        if self.takes_keep:
+            kwargs["logits_to_keep"] = keep
+        out = self.model(**kwargs)
+        logits = out.logits[:, -keep:]
+        if not use_cache:
+            return logits, None
+        new_state = next(
+            (getattr(out, k) for k in CACHE_KEYWORDS if getattr(out, k, None) is not None), None
+        )
+        if new_state is None:
+            raise RuntimeError(
+                f"{type(self.model).__name__} returned no cache with use_cache=True; "
+                "use prefix_reuse=false for this model"
+            )
+        return logits, new_state
+
+    def select(self, state: Any, rows: torch.Tensor) -> Any:
+        return copy_cache(state, rows.to(self.device))
+
+    def info(self) -> dict[str, Any]:
+        return {
+            "model_class": type(self.model).__name__,
+            "model_type": self.model_type,
+            "cache_kwarg": self.cache_kwarg,
+            "model_num_parameters": sum(p.numel() for p in self.model.parameters()),
+        }

@@ -1,0 +1,74 @@
+"""Greedy decoding with stop sequences checked after every token.
+
+A batch mixes contexts of different lengths without padding: every step feeds each row
+one token (its next context token while it is still reading, its last generated token
+afterwards), so all rows of the state have always seen the same number of tokens and no
+pad token ever passes through a recurrent state. While every row is still reading, and
+the model can continue several tokens on top of a state, rows advance in whole chunks.
+A row leaves the batch as soon as a stop sequence appears or ``max_new`` tokens are out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import torch
+
+from lm_eval_statetrack.models.backends.base import Backend
+from lm_eval_statetrack.models.batching import Counters
+
+
+def stop_reached(text: str, stops: list[str]) -> bool:
+    return any(s and s in text for s in stops)
+
+
+def generate_batch(
+    backend: Backend,
+    contexts: list[list[int]],
+    max_new: int,
+    stops: list[str],
+    eos_id: int | None,
+    decode: Callable[[list[int]], str],
+    counters: Counters,
+) -> list[list[int]]:
+    """Greedy continuations (token ids) of non-empty ``contexts``, decoded together."""
+    out: list[list[int]] = [[] for _ in contexts]
+    if max_new <= 0:
+        return out
+    pos = [0] * len(contexts)
+    active, state, past = list(range(len(contexts))), None, 0
+    with torch.no_grad():
+        while active:
+            reading = [pos[i] < len(contexts[i]) for i in active]
+            if all(reading) and (state is None or backend.continues_multi_token):
+                chunk = min(len(contexts[i]) - pos[i] for i in active)
+            else:
+                chunk = 1
+            ids = [
+                contexts[i][pos[i] : pos[i] + chunk] if r else out[i][-1:]
+                for i, r in zip(active, reading)
+            ]
+            logits, state = backend.forward(
+                torch.tensor(ids, device=backend.device), state, past, 1, want_state=True
+            )
+            counters.tokens_forwarded += len(active) * chunk
+            counters.forward_calls += 1
+            best = logits[:, -1].float().argmax(-1).tolist()
+            past += chunk
+            finished = []
+            for k, i in enumerate(active):
+                pos[i] = min(pos[i] + chunk, len(contexts[i]))
+                if pos[i] < len(contexts[i]):
+                    continue
+                out[i].append(best[k])
+                counters.generated_tokens += 1
+                hit_eos = eos_id is not None and best[k] == eos_id
+                if hit_eos or len(out[i]) >= max_new or stop_reached(decode(out[i]), stops):
+                    finished.append(k)
+            if finished:
+                going = [k for k in range(len(active)) if k not in set(finished)]
+                if going:
+                    rows = torch.tensor(going, dtype=torch.long, device=backend.device)
+                    state = backend.select(state, rows)
+                active = [active[k] for k in going]
+    return out

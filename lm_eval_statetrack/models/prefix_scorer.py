@@ -1,0 +1,146 @@
+"""Running a prefix tree: every node once, on top of a copy of its parent's state.
+
+Nodes are run in batches. All rows of a batch start from states that have seen the same
+number of tokens, and the batch advances in rounds: each round feeds every row the same
+number of tokens, chosen so that no row that still needs its state afterwards (a node
+with children, or a row not yet done) runs past its end. A finished row with children
+hands a copy of its state to them; a finished leaf is dropped. Only leaves may be
+right-padded (their state is thrown away), so padding never reaches a reused state, and
+attention caches stay aligned without masks. Models that only step one token at a time
+on top of a state (``continues_multi_token = False``) get one-token rounds there.
+
+Children run right after their parent's batch (depth first), so at most a path of
+states is alive at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from lm_eval_statetrack.models.backends.base import Backend
+from lm_eval_statetrack.models.batching import BatchSizer, Counters
+from lm_eval_statetrack.models.trie import Need, Node, PrefixTree
+
+
+@dataclass
+class _Job:
+    nodes: list[Node]
+    state: Any | None  # a state whose rows the nodes continue (None: from scratch)
+    parents: list[int]  # the row of `state` each node continues
+    past: int  # tokens every row of `state` has seen
+
+
+class PrefixScorer:
+    """Fills every ``Need`` of a tree with its log-probability and greedy flag."""
+
+    def __init__(self, backend: Backend, sizer: BatchSizer, counters: Counters, pad_id: int):
+        self.backend, self.sizer, self.counters, self.pad_id = backend, sizer, counters, pad_id
+
+    def run(self, tree: PrefixTree, progress: Callable[[int], Any] | None = None) -> None:
+        """Run every node; ``progress(n)`` is called as batches of ``n`` nodes finish."""
+        stack = self._batches(_Job(tree.root.children, None, [], 0))[::-1]
+        with torch.no_grad():
+            while stack:
+                job = stack.pop()
+                try:
+                    children = self._run_batch(job)
+                except RuntimeError as exc:
+                    if not self.sizer.back_off(exc, len(job.nodes)):
+                        raise
+                    stack.extend(self._batches(job)[::-1])
+                    continue
+                if progress is not None:
+                    progress(len(job.nodes))
+                for child in reversed(children):
+                    stack.extend(self._batches(child)[::-1])
+
+    def _batches(self, job: _Job) -> list[_Job]:
+        parents = job.parents or [0] * len(job.nodes)
+        order = sorted(
+            range(len(job.nodes)),
+            key=lambda i: (bool(job.nodes[i].children), len(job.nodes[i].tokens)),
+        )
+        size = self.sizer.size
+        return [
+            _Job(
+                [job.nodes[i] for i in order[s : s + size]],
+                job.state,
+                [parents[i] for i in order[s : s + size]],
+                job.past,
+            )
+            for s in range(0, len(order), size)
+        ]
+
+    def _rows(self, indices: list[int]) -> torch.Tensor:
+        return torch.tensor(indices, dtype=torch.long, device=self.backend.device)
+
+    def _run_batch(self, job: _Job) -> list[_Job]:
+        backend, nodes = self.backend, job.nodes
+        state = None if job.state is None else backend.select(job.state, self._rows(job.parents))
+        past, active, pos = job.past, list(range(len(nodes))), [0] * len(nodes)
+        children: list[_Job] = []
+        while active:
+            rem = [len(nodes[i].tokens) - pos[i] for i in active]
+            if state is not None and not backend.continues_multi_token:
+                chunk = 1
+            else:
+                inner = [r for i, r in zip(active, rem) if nodes[i].children]
+                chunk = min(inner) if inner else max(rem)
+            done = [k for k, r in enumerate(rem) if r <= chunk]
+            going = [k for k, r in enumerate(rem) if r > chunk]
+            keepers = [k for k in done if nodes[active[k]].children]
+            ids = [
+                nodes[i].tokens[pos[i] : pos[i] + chunk] + [self.pad_id] * max(0, chunk - r)
+                for i, r in zip(active, rem)
+            ]
+            reads = [
+                (k, need.offset - pos[i], need)
+                for k, i in enumerate(active)
+                for need in nodes[i].needs.values()
+                if pos[i] <= need.offset < pos[i] + chunk
+            ]
+            keep = chunk - min(j for _, j, _ in reads) if reads else 1
+            logits, state = backend.forward(
+                torch.tensor(ids, device=backend.device),
+                state,
+                past,
+                keep,
+                want_state=bool(going or keepers),
+            )
+            self.counters.tokens_forwarded += len(active) * chunk
+            self.counters.forward_calls += 1
+            if reads:
+                _read(logits, chunk - keep, reads)
+            past += chunk
+            for i in active:
+                pos[i] += chunk
+            if keepers:
+                snapshot = backend.select(state, self._rows(keepers))
+                kids = [
+                    (c, slot) for slot, k in enumerate(keepers) for c in nodes[active[k]].children
+                ]
+                children.append(_Job([c for c, _ in kids], snapshot, [s for _, s in kids], past))
+            if going and done:
+                state = backend.select(state, self._rows(going))
+            active = [active[k] for k in going]
+        return children
+
+
+def _read(logits: torch.Tensor, first: int, reads: list[tuple[int, int, Need]]) -> None:
+    """Store log p(target) and greedy flags; ``first`` is the chunk position of logits[:, 0]."""
+    pairs = sorted({(k, j) for k, j, _ in reads})
+    slot = {p: s for s, p in enumerate(pairs)}
+    rows = torch.tensor([k for k, _ in pairs], device=logits.device)
+    cols = torch.tensor([j - first for _, j in pairs], device=logits.device)
+    logp = logits[rows, cols].float().log_softmax(-1)
+    best = logp.argmax(-1).tolist()
+    at = torch.tensor([slot[(k, j)] for k, j, _ in reads], device=logits.device)
+    targets = torch.tensor([need.target for _, _, need in reads], device=logits.device)
+    values = logp[at, targets].tolist()
+    for (k, j, need), value in zip(reads, values):
+        need.logp = value
+        need.greedy = best[slot[(k, j)]] == need.target
