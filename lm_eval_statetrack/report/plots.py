@@ -103,7 +103,7 @@ def family_figure(summary: Summary, family: str):
         handles,
         names,
         loc="outside lower center",
-        ncols=min(len(handles), 4),
+        ncols=min(len(handles), 2 * ncols),
         frameon=False,
         fontsize=9,
     )
