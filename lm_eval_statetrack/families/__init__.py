@@ -12,6 +12,12 @@ from lm_eval_statetrack.families.base import Family
 
 FAMILY_MODULES = {
     "wordproblem": "lm_eval_statetrack.families.wordproblem",
+    "shuffle": "lm_eval_statetrack.families.shuffle",
+    "boxes": "lm_eval_statetrack.families.boxes",
+    "code": "lm_eval_statetrack.families.code",
+    "flipflop": "lm_eval_statetrack.families.flipflop",
+    "parity": "lm_eval_statetrack.families.parity",
+    "modarith": "lm_eval_statetrack.families.modarith",
     "catalog": "lm_eval_statetrack.families.catalog",
 }
 
