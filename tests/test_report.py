@@ -35,13 +35,15 @@ LIMITED = [WP.task_name(v, n) for v in ("a5", "z60") for n in WP.variant(v).leng
 FULL = [WP.task_name("z2", n) for n in WP.variant("z2").lengths]
 
 
-def _evaluate(model_dir: Path, tasks: list[str], limit: int | None, out: Path, manager) -> Path:
+def _evaluate(
+    model_dir: Path, tasks: list[str], limit: int | None, out: Path, manager, model: str = "hf"
+) -> Path:
     from lm_eval import simple_evaluate
     from lm_eval.loggers import EvaluationTracker
 
     tracker = EvaluationTracker(output_path=str(out))
     results = simple_evaluate(
-        model="hf",
+        model=model,
         model_args=f"pretrained={model_dir},dtype=float32",
         tasks=tasks,
         limit=limit,
@@ -56,7 +58,8 @@ def _evaluate(model_dir: Path, tasks: list[str], limit: int | None, out: Path, m
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, tiny_llama) -> dict[str, Path]:
-    """name -> results file: 'a' and 'b' (A5 + Z60, limit 3), 'a_full' (Z2, all docs)."""
+    """name -> results file: 'a' and 'b' (A5 + Z60, limit 3), 'a_full' (Z2, all docs),
+    'adapter' (our ``statetrack`` model on two A5 tasks, limit 2)."""
     other = save_tiny_model(tmp_path_factory.mktemp("tiny_llama_seed1"), "llama", seed=1)
     out = tmp_path_factory.mktemp("results")
     with pytest.MonkeyPatch.context() as mp:
@@ -67,6 +70,7 @@ def runs(tmp_path_factory, tiny_llama) -> dict[str, Path]:
             "a": _evaluate(tiny_llama, LIMITED, 3, out / "a", manager),
             "b": _evaluate(other, LIMITED, 3, out / "b", manager),
             "a_full": _evaluate(tiny_llama, FULL, None, out / "a_full", manager),
+            "adapter": _evaluate(tiny_llama, LIMITED[:2], 2, out / "st", manager, "statetrack"),
         }
 
 
@@ -136,6 +140,19 @@ def test_report_from_real_runs(runs, tmp_path, capsys):
     report = json.loads((out / "report.json").read_text())
     assert {r["model"] for r in report["runs"]} == {"A", "B"}
     assert len(report["runs"][0]["files"]) == 2  # the limited and the full run merged
+
+
+def test_backend_recorded_by_the_statetrack_adapter(runs):
+    (run,) = load_runs([runs["adapter"]]).runs
+    config = _raw(runs["adapter"])["config"]
+    assert run.model.adapter == "statetrack"
+    assert (run.model.backend, run.model.kernels) == (
+        config["statetrack_backend"],
+        config["statetrack_kernels"],
+    )
+    assert "unknown" not in (run.model.backend, run.model.kernels)
+    (plain,) = load_runs([runs["a"]]).runs  # lm-eval's own hf model records no kernels
+    assert (plain.model.backend, plain.model.kernels) == ("transformers", "unknown")
 
 
 def test_plot_structure(runs, tmp_path):
@@ -213,9 +230,11 @@ def test_bad_inputs_give_notes_and_still_report(runs, tmp_path, capsys):
     partial["results"]["hellaswag"] = {"acc,none": 0.25}
     partial = _write(tmp_path / "partial.json", partial)
     missing = tmp_path / "missing.json"
+    empty = tmp_path / "empty"
+    empty.mkdir()
 
     out = tmp_path / "out"
-    args = [str(p) for p in (truncated, listing, foreign, partial, missing)]
+    args = [str(p) for p in (truncated, listing, foreign, partial, missing, empty)]
     assert main(["report", *args, "--out", str(out)]) == 0
     err = capsys.readouterr().err
     assert f"{truncated}: not valid JSON" in err
@@ -225,6 +244,7 @@ def test_bad_inputs_give_notes_and_still_report(runs, tmp_path, capsys):
     assert f"{partial}: statetrack_wordproblem_z60_len4 has no numeric score" in err
     assert "wordproblem/a5 has no score at length(s) 128, 256" in err
     assert f"{missing}: no such file" in err
+    assert f"{empty}: folder holds no results_*.json" in err
     horizons = {h["variant"]: h for h in _csv(out / "horizons.csv")}
     assert set(horizons) == {"a5", "z60"} and {h["model"] for h in horizons.values()} == {
         "partial-model"

@@ -51,6 +51,7 @@ class ModelInfo:
     model_id: str
     adapter: str  # lm-eval's --model
     backend: str  # what ran the forward passes, "unknown" when not recorded
+    kernels: str  # the compute path the statetrack adapter reports, else "unknown"
     dtype: str
     model_args: dict
     num_parameters: int | None
@@ -79,11 +80,14 @@ class Loaded:
     notes: list[str]
 
 
-def expand(paths: Sequence[str | Path]) -> list[Path]:
+def expand(paths: Sequence[str | Path], notes: list[str]) -> list[Path]:
     """Files as given; a folder stands for every ``results_*.json`` below it."""
     out = []
     for p in map(Path, paths):
-        out.extend(sorted(p.rglob("results_*.json")) if p.is_dir() else [p])
+        found = sorted(p.rglob("results_*.json")) if p.is_dir() else [p]
+        if not found:
+            notes.append(f"{p}: folder holds no results_*.json")
+        out.extend(found)
     return out
 
 
@@ -121,14 +125,15 @@ def _model_args(config: Mapping) -> dict:
 
 
 def model_info(data: Mapping) -> ModelInfo:
-    """Who was evaluated and how. The backend comes from a ``*backend*`` key the adapter
-    adds to the run's config, else the requested ``backend=`` model arg, else what lm-eval's
-    own ``hf`` model always uses; "unknown" otherwise."""
+    """Who was evaluated and how. The backend comes from the ``statetrack_backend`` key the
+    ``statetrack`` adapter adds to the run's config (or any other ``*backend`` string there),
+    else the requested ``backend=`` model arg, else what lm-eval's own ``hf`` model always
+    uses; "unknown" otherwise."""
     config = _mapping(data.get("config"))
     args = _model_args(config)
     adapter = str(config.get("model") or data.get("model_source") or "unknown")
     model_id = str(args.get("pretrained") or args.get("model") or data.get("model_name") or "")
-    recorded = [str(v) for k, v in config.items() if "backend" in k and v]
+    recorded = [v for k, v in config.items() if k.endswith("backend") and v and isinstance(v, str)]
     if recorded:
         backend = recorded[0]
     elif args.get("backend"):
@@ -141,6 +146,7 @@ def model_info(data: Mapping) -> ModelInfo:
         model_id=model_id or "unknown",
         adapter=adapter,
         backend=backend,
+        kernels=str(config.get("statetrack_kernels") or "unknown"),
         dtype=dtype.removeprefix("torch."),
         model_args=args,
         num_parameters=int(params) if is_number(params) and params > 0 else None,
@@ -232,7 +238,7 @@ def load_runs(paths: Sequence[str | Path], labels: Sequence[str] = ()) -> Loaded
     """
     notes: list[str] = []
     readable = []
-    for path in expand(paths):
+    for path in expand(paths, notes):
         data, problem = read_json(path)
         if data is None:
             notes.append(f"{path}: {problem}")

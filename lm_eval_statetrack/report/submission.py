@@ -90,6 +90,7 @@ def build(run: Run, frac: float = DEFAULT_FRAC, model_id: str | None = None) -> 
             "id": model_id or run.model.model_id,
             "adapter": run.model.adapter,
             "backend": run.model.backend,
+            "kernels": run.model.kernels,
             "dtype": run.model.dtype,
             "num_parameters": run.model.num_parameters,
             "model_args": run.model.model_args,
