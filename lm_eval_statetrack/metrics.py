@@ -88,8 +88,13 @@ def primary_metric(entry: Mapping[str, object]) -> tuple[str, str] | None:
     return next((m for m in found if m[0] == "acc"), found[0] if found else None)
 
 
-def is_hard(complexity: str | None) -> bool | None:
-    """Whether a variant is on the NC1-complete side; None when its class is unknown."""
+def is_hard(family: str, variant: str, complexity: str | None = None) -> bool | None:
+    """Whether a variant is the hard (NC1-complete) side of a hard-vs-control pair: the
+    installed suite says so; for a variant it lacks, the recorded complexity class does.
+    None when neither is known."""
+    spec = installed_variant(family, variant)
+    if spec is not None:
+        return spec.hard
     return None if not complexity else "NC1" in complexity
 
 

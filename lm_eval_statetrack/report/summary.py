@@ -154,14 +154,16 @@ def horizon_row(curve: Curve, frac: float) -> HorizonRow:
 
 
 def _closest_controls(hard: HorizonRow, controls: list[HorizonRow]) -> list[HorizonRow]:
-    def distance(row: HorizonRow) -> float:
-        return abs(math.log(row.curve.chance) - math.log(hard.curve.chance))
+    """The controls whose chance is nearest the hard variant's (on a log scale; a chance of
+    0, as in open-ended generation, counts as 1e-12)."""
 
-    usable = [c for c in controls if c.curve.chance and c.horizon]
-    if not usable or not hard.curve.chance:
+    def distance(row: HorizonRow) -> float:
+        return abs(math.log(max(row.curve.chance, 1e-12) / max(hard.curve.chance, 1e-12)))
+
+    if not controls:
         return []
-    best = min(map(distance, usable))
-    return [c for c in usable if distance(c) <= best + 1e-9]
+    best = min(map(distance, controls))
+    return [c for c in controls if distance(c) <= best + 1e-9]
 
 
 def gap_rows(rows: list[HorizonRow]) -> list[GapRow]:
@@ -169,8 +171,11 @@ def gap_rows(rows: list[HorizonRow]) -> list[GapRow]:
     for label in dict.fromkeys(r.curve.label for r in rows):
         for family in dict.fromkeys(r.curve.family for r in rows):
             mine = [r for r in rows if r.curve.label == label and r.curve.family == family]
-            hard = [r for r in mine if is_hard(r.curve.complexity) and r.horizon]
-            controls = [r for r in mine if is_hard(r.curve.complexity) is False]
+            side = {
+                id(r): is_hard(r.curve.family, r.curve.variant, r.curve.complexity) for r in mine
+            }
+            hard = [r for r in mine if side[id(r)] and r.horizon]
+            controls = [r for r in mine if side[id(r)] is False and r.horizon]
             for h in hard:
                 for c in _closest_controls(h, controls):
                     out.append(GapRow(label, h, c, gap(h.horizon, c.horizon)))
