@@ -60,14 +60,14 @@ def check_grammar(program: str, choices: list[str]) -> None:
             raise OracleError(f"choice {choice!r} is not a digit, refusing to run")
 
 
-def solve(docs: list[dict], timeout: float = 60.0) -> list[int]:
-    """One isolated child process for all ``docs``; the index of each doc's passing choice."""
-    for doc in docs:
-        check_grammar(doc["prompt"], doc["choices"])
-    payload = json.dumps([[d["prompt"], d["choices"]] for d in docs])
+def run_programs(pairs: list[tuple[str, list[str]]], timeout: float = 60.0) -> list[list[int]]:
+    """Run (program, choices) pairs in one isolated child; the passing choices of each.
+
+    Only for programs that passed :func:`check_grammar` (``solve`` checks them first).
+    """
     proc = subprocess.run(
         [sys.executable, "-I", "-S", "-c", RUNNER],
-        input=payload,
+        input=json.dumps(pairs),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -75,9 +75,17 @@ def solve(docs: list[dict], timeout: float = 60.0) -> list[int]:
     )
     if proc.returncode != 0:
         raise OracleError(f"the programs failed to run:\n{proc.stderr[-2000:]}")
+    return json.loads(proc.stdout)
+
+
+def solve(docs: list[dict], timeout: float = 60.0) -> list[int]:
+    """Check every doc's grammar, then run them all in one child; each passing choice."""
+    for doc in docs:
+        check_grammar(doc["prompt"], doc["choices"])
+    passed = run_programs([(d["prompt"], d["choices"]) for d in docs], timeout)
     out = []
-    for doc, passed in zip(docs, json.loads(proc.stdout)):
-        if len(passed) != 1:
-            raise OracleError(f"{len(passed)} choices pass for program:\n{doc['prompt']}")
-        out.append(passed[0])
+    for doc, hits in zip(docs, passed):
+        if len(hits) != 1:
+            raise OracleError(f"{len(hits)} choices pass for program:\n{doc['prompt']}")
+        out.append(hits[0])
     return out
