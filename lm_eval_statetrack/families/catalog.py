@@ -24,7 +24,7 @@ from functools import cache
 from lm_eval_statetrack.algebra import Group, Perm
 from lm_eval_statetrack.catalog import CATALOG, catalog_group, slug
 from lm_eval_statetrack.families.base import Doc, Family, Variant, distinct_words
-from lm_eval_statetrack.families.wordproblem import render_word
+from lm_eval_statetrack.families.wordproblem import SEPARATOR
 from lm_eval_statetrack.rng import StableRandom, seed_from
 
 ELEMENT_CHOICES_MAX = 128
@@ -85,29 +85,30 @@ def sample_words(variant: str, length: int, split: str, n: int) -> tuple[tuple[i
     exclude = sample_words(variant, length, "test", TEST_DOCS) if split == "train" else ()
     rng = StableRandom(seed_from("catalog", group.name, length, split))
     size = len(alphabet(group))
-    per_draw = _digits_per_draw(size)
+    places = [size**i for i in range(_digits_per_draw(size))]  # least significant first
+    top, draws = size ** len(places), -(-length // len(places))
 
     def draw() -> tuple[int, ...]:
         tokens: list[int] = []
-        while len(tokens) < length:
-            x = rng.below(size**per_draw)
-            for _ in range(min(per_draw, length - len(tokens))):
-                x, token = divmod(x, size)
-                tokens.append(token)
-        return tuple(tokens)
+        for _ in range(draws):
+            x = rng.below(top)
+            tokens += [x // place % size for place in places]
+        return tuple(tokens[:length])
 
     return tuple(distinct_words(draw, n, exclude))
 
 
 def make_doc(group: Group, variant: str, word: tuple[int, ...]) -> Doc:
+    tokens = _names(len(alphabet(group)))
+    shown = " ".join([tokens[t] for t in word]) + SEPARATOR
     if task_mode(group) == "element":
-        prompt, trace, n_choices = render_word(word), group.prefix_products(word), group.order
+        prompt, trace, n_choices = shown, group.prefix_products(word), group.order
     else:
         steps, point, trace = alphabet(group), TRACKED_POINT, []
         for token in word:
             point = steps[token][point]
             trace.append(point)
-        prompt, n_choices = f"{TRACKED_POINT} : {render_word(word)}", group.degree
+        prompt, n_choices = f"{TRACKED_POINT} : {shown}", group.degree
     names = _names(n_choices)
     return {
         "prompt": prompt,
@@ -166,6 +167,12 @@ Groups of order <= 128 ask for the product element (every element a choice); lar
 ask where point 0 goes under a word over 64 fixed elements drawn uniformly from the group
 (`lm_eval_statetrack.families.catalog.alphabet`). The complexity column is computed from
 each group's derived series (Schreier-Sims and normal closures), not listed by hand.
+
+Next to lm-eval's open `permutation_groups` proposal (94 groups downloaded from a hub),
+the catalog has every family; its Z_p^1 are the cyclic Z_p here (`parse_group("Z5^1")`
+gives Z5), and Z5^4 is left out: 625 elements are too many choices, and an abelian group
+acts transitively only on as many points as it has elements, so one point's image would
+track a single Z5 coordinate. `parse_group` still builds and classifies Z5^4.
 """
 
 
