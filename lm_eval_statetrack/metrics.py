@@ -26,7 +26,9 @@ from dataclasses import dataclass
 from lm_eval_statetrack.families import FAMILY_MODULES, get_family
 from lm_eval_statetrack.families.base import Variant
 
-TASK_RE = re.compile(r"^statetrack_(?P<spec>[A-Za-z0-9]+_[A-Za-z0-9_]+?)_len(?P<length>\d+)$")
+# statetrack_<family>_<variant>_len<L>; opt-in families use "statetrack-" so that the
+# 'statetrack_*' glob leaves them out (statetrack-catalog_psl-2-7_len16)
+TASK_RE = re.compile(r"^statetrack[_-](?P<spec>[A-Za-z0-9]+_[\w-]+?)_len(?P<length>\d+)$")
 DEFAULT_FRAC = 0.9
 _EPS = 1e-9  # scores are ratios of counts; keep 0.95 >= 0.5 + 0.9 * 0.5 true in floats
 
@@ -39,7 +41,8 @@ class TaskId:
 
 
 def parse_task_name(name: str) -> TaskId | None:
-    """``statetrack_<family>_<variant>_len<L>`` -> TaskId; None for any other name.
+    """``statetrack_<family>_<variant>_len<L>`` (or ``statetrack-...``) -> TaskId; None for
+    any other name.
 
     A family name that contains "_" is split off correctly when the family is installed;
     otherwise the first "_" separates family from variant.

@@ -33,6 +33,8 @@ from lm_eval_statetrack.tasks import task_manager
 WP = get_family("wordproblem")
 LIMITED = [WP.task_name(v, n) for v in ("a5", "z60") for n in WP.variant(v).lengths]
 FULL = [WP.task_name("z2", n) for n in WP.variant("z2").lengths]
+CATALOG = get_family("catalog")
+OPT_IN = CATALOG.task_name(next(iter(CATALOG.variants)), 16)  # statetrack-catalog_<group>_len16
 
 
 def _evaluate(
@@ -58,8 +60,8 @@ def _evaluate(
 
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory, tiny_llama) -> dict[str, Path]:
-    """name -> results file: 'a' and 'b' (A5 + Z60, limit 3), 'a_full' (Z2, all docs),
-    'adapter' (our ``statetrack`` model on two A5 tasks, limit 2)."""
+    """name -> results file: 'a' and 'b' (A5 + Z60, limit 3), 'a_full' (the Z2 group, all
+    docs), 'adapter' (our ``statetrack`` model on an A5 and a catalog task, limit 2)."""
     other = save_tiny_model(tmp_path_factory.mktemp("tiny_llama_seed1"), "llama", seed=1)
     out = tmp_path_factory.mktemp("results")
     with pytest.MonkeyPatch.context() as mp:
@@ -69,8 +71,13 @@ def runs(tmp_path_factory, tiny_llama) -> dict[str, Path]:
         return {
             "a": _evaluate(tiny_llama, LIMITED, 3, out / "a", manager),
             "b": _evaluate(other, LIMITED, 3, out / "b", manager),
-            "a_full": _evaluate(tiny_llama, FULL, None, out / "a_full", manager),
-            "adapter": _evaluate(tiny_llama, LIMITED[:2], 2, out / "st", manager, "statetrack"),
+            # run as a group: its aggregate row must not be mistaken for a task
+            "a_full": _evaluate(
+                tiny_llama, ["statetrack-wordproblem-z2"], None, out / "f", manager
+            ),
+            "adapter": _evaluate(
+                tiny_llama, [LIMITED[0], OPT_IN], 2, out / "st", manager, "statetrack"
+            ),
         }
 
 
@@ -98,7 +105,9 @@ def test_report_from_real_runs(runs, tmp_path, capsys):
     out = tmp_path / "report"
     files = [runs["a"], runs["b"], runs["a_full"].parent]  # a folder works too
     rc = main(["report", *map(str, files), "--out", str(out), "--label", "A", "--label", "B"])
-    assert rc == 0, capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert rc == 0 and "statetrack-wordproblem-z2" in _raw(runs["a_full"])["results"]
+    assert "not statetrack leaf tasks" not in err  # the group's row is no foreign task
     for name in ("wordproblem.png", "wordproblem.svg", "report.md", "report.json"):
         assert (out / name).stat().st_size > 0, name
 
@@ -151,6 +160,8 @@ def test_backend_recorded_by_the_statetrack_adapter(runs):
         config["statetrack_kernels"],
     )
     assert "unknown" not in (run.model.backend, run.model.kernels)
+    assert sorted(run.scores) == sorted([LIMITED[0], OPT_IN])
+    assert run.scores[OPT_IN].family == "catalog"
     (plain,) = load_runs([runs["a"]]).runs  # lm-eval's own hf model records no kernels
     assert (plain.model.backend, plain.model.kernels) == ("transformers", "unknown")
 
@@ -239,7 +250,10 @@ def test_bad_inputs_give_notes_and_still_report(runs, tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"{truncated}: not valid JSON" in err
     assert f"{listing}: not an lm-eval results file" in err
-    assert f"{foreign}: skipped 2 task(s) of other suites (arc_easy, hellaswag)" in err
+    assert (
+        f"{foreign}: skipped 2 task(s) that are not statetrack leaf tasks (arc_easy, hellaswag)"
+        in err
+    )
     assert f"{foreign}: no statetrack_<family>_<variant>_len<L> task" in err
     assert f"{partial}: statetrack_wordproblem_z60_len4 has no numeric score" in err
     assert "wordproblem/a5 has no score at length(s) 128, 256" in err

@@ -155,7 +155,7 @@ def model_info(data: Mapping) -> ModelInfo:
 
 def _task_id(name: str, config: Mapping) -> TaskId | None:
     kwargs = _mapping(config.get("dataset_kwargs"))
-    if {"family", "variant", "length"} <= set(kwargs) and name.startswith("statetrack_"):
+    if {"family", "variant", "length"} <= set(kwargs) and name.startswith("statetrack"):
         try:
             return TaskId(str(kwargs["family"]), str(kwargs["variant"]), int(kwargs["length"]))
         except (TypeError, ValueError):
@@ -171,12 +171,13 @@ def scores_of(data: Mapping, where: str) -> tuple[dict[str, Score], list[str]]:
     """The statetrack leaf tasks of one results dict, and notes about what was skipped."""
     configs, versions = _mapping(data.get("configs")), _mapping(data.get("versions"))
     n_samples = _mapping(data.get("n-samples"))
+    groups = _mapping(data.get("group_subtasks")).keys() | _mapping(data.get("groups")).keys()
     scores, notes, foreign = {}, [], []
     for name, entry in data["results"].items():
         config = _mapping(configs.get(name))
         tid = _task_id(name, config)
         if tid is None:
-            if not name.startswith("statetrack"):  # our groups are summaries, not skipped data
+            if name not in groups:  # a group's score is a mean of its leaves, shown anyway
                 foreign.append(name)
             continue
         picked = primary_metric(entry) if isinstance(entry, dict) else None
@@ -209,7 +210,9 @@ def scores_of(data: Mapping, where: str) -> tuple[dict[str, Score], list[str]]:
         )
     if foreign:
         shown = ", ".join(sorted(foreign)[:5]) + (", ..." if len(foreign) > 5 else "")
-        notes.append(f"{where}: skipped {len(foreign)} task(s) of other suites ({shown})")
+        notes.append(
+            f"{where}: skipped {len(foreign)} task(s) that are not statetrack leaf tasks ({shown})"
+        )
     if not scores:
         notes.append(
             f"{where}: no statetrack_<family>_<variant>_len<L> task with a score; "
