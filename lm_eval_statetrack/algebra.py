@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from itertools import product
 
@@ -61,8 +61,8 @@ def commutator(a: Perm, b: Perm) -> Perm:
     return compose(compose(inverse(a), inverse(b)), compose(a, b))
 
 
-def closure(generators: Iterable[Perm], degree: int, limit: int | None = None) -> set[Perm]:
-    """All products of the generators (breadth first); ``limit`` guards against blow-up."""
+def closure(generators: Iterable[Perm], degree: int) -> set[Perm]:
+    """All products of the generators (breadth first)."""
     gens = [g for g in generators if g != identity(degree)]
     elements = {identity(degree)}
     frontier = [identity(degree)]
@@ -74,8 +74,6 @@ def closure(generators: Iterable[Perm], degree: int, limit: int | None = None) -
                 if y not in elements:
                     elements.add(y)
                     nxt.append(y)
-        if limit is not None and len(elements) > limit:
-            raise ValueError(f"group has more than {limit} elements; too large to enumerate")
         frontier = nxt
     return elements
 
@@ -216,7 +214,6 @@ class Group:
     name: str
     degree: int
     generators: tuple[Perm, ...]
-    _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def chain(self) -> StabilizerChain:
@@ -379,8 +376,8 @@ def quaternion(order: int) -> Group:
 
 
 def frobenius(n: int) -> Group:
-    """F<n>, n = p*d with d | p-1: the maps x -> a*x + b on Z_p with a of order dividing d
-    (F20 = AGL(1,5), F21 = Z7 : Z3), acting on p points."""
+    """F<n>, n = p*d with d | p-1: the maps x -> a*x + b on Z_p whose multiplier a lies in
+    the subgroup of order d of Z_p^* (F20 = AGL(1,5), F21 = Z7 : Z3), acting on p points."""
     p, d = _frobenius_split(n)
     root = next(r for r in range(2, p) if _multiplicative_order(r, p) == p - 1)
     a = pow(root, (p - 1) // d, p)
