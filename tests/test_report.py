@@ -166,6 +166,16 @@ def test_backend_recorded_by_the_statetrack_adapter(runs):
     assert (plain.model.backend, plain.model.kernels) == ("transformers", "unknown")
 
 
+def test_labels_name_and_merge_models(runs):
+    loaded = load_runs([runs["a"], runs["b"], runs["adapter"]], ["x", "x", "st"])
+    assert [r.label for r in loaded.runs] == ["x", "st"]
+    assert loaded.runs[0].paths == [str(runs["a"]), str(runs["b"])]
+    assert any("label 'x' names several models" in note for note in loaded.notes)
+    loaded = load_runs([runs["a"], runs["b"]], ["only-one"])
+    assert any("--label given 1 time(s) for 2 model(s)" in n for n in loaded.notes)
+    assert [r.label for r in loaded.runs] == [Path(r.model.model_id).name for r in loaded.runs]
+
+
 def test_plot_structure(runs, tmp_path):
     from matplotlib.image import imread
 

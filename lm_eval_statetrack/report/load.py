@@ -272,21 +272,38 @@ def load_runs(paths: Sequence[str | Path], labels: Sequence[str] = ()) -> Loaded
                 "%Y-%m-%d %H:%M UTC"
             )
     ordered = sorted(runs.values(), key=lambda run: first_seen[run.model.identity])
-    _name_runs(ordered, labels, notes)
-    return Loaded(ordered, notes)
+    return Loaded(_name_runs(ordered, labels, notes), notes)
 
 
-def _name_runs(runs: list[Run], labels: Sequence[str], notes: list[str]) -> None:
+def _name_runs(runs: list[Run], labels: Sequence[str], notes: list[str]) -> list[Run]:
+    """Apply ``labels`` (one per model, in order); models given the same label become one
+    run (e.g. one architecture trained per variant). Other equal names get a suffix."""
     if labels and len(labels) != len(runs):
         notes.append(
             f"--label given {len(labels)} time(s) for {len(runs)} model(s); "
             "using the models' own names"
         )
         labels = ()
-    for run, label in zip(runs, labels):
-        run.label = label
+    if labels:
+        named: dict[str, Run] = {}
+        for run, label in zip(runs, labels):
+            if label not in named:
+                named[label] = run
+                run.label = label
+                continue
+            target = named[label]
+            clashes = sorted(target.scores.keys() & run.scores.keys())
+            if clashes:
+                notes.append(
+                    f"label {label!r} names several models that all scored {clashes[0]}"
+                    f"{' and others' if len(clashes) > 1 else ''}; kept {', '.join(run.paths)}"
+                )
+            target.scores.update(run.scores)
+            target.paths.extend(run.paths)
+        return list(named.values())
     seen: dict[str, int] = {}
     for run in runs:
         seen[run.label] = seen.get(run.label, 0) + 1
         if seen[run.label] > 1:
             run.label = f"{run.label} ({seen[run.label]})"
+    return runs
