@@ -21,6 +21,10 @@ from lm_eval_statetrack.rng import StableRandom
 PEOPLE = nl.PEOPLE[:5]
 COLOURS = ("red", "blue", "green", "yellow", "white")
 N = len(PEOPLE)
+CYCLE_RULE = (
+    " When three people rotate balls, the first gives their ball to the second, the second "
+    "to the third and the third to the first."
+)
 CIRCLE_RULE = (
     " They stand in a circle in that order. When the balls move n places, each ball goes n "
     "people along the circle: one place takes Alice's ball to Bob and Eve's to Alice."
@@ -40,7 +44,7 @@ def _three_cycles() -> list[tuple[str, dict[int, int]]]:
     p = PEOPLE
     return [
         (
-            f"{p[a]}'s ball goes to {p[b]}, {p[b]}'s to {p[c]} and {p[c]}'s to {p[a]}.",
+            f"{p[a]}, {p[b]} and {p[c]} rotate balls.",
             {a: b, b: c, c: a},
         )
         for a in range(N)
@@ -89,7 +93,7 @@ def sample(variant: str, length: int, rng: StableRandom) -> Doc:
         trace.append(",".join(holding))
     asked = colours[rng.below(N)]
     start = _holdings(colours)
-    rule = CIRCLE_RULE if variant == "z5" else ""
+    rule = {"a5": CYCLE_RULE, "z5": CIRCLE_RULE}.get(variant, "")
     prompt = (
         f"{nl.join_words(PEOPLE)} each hold a ball: {start}.{rule} Then, in order:\n"
         f"{' '.join(sentences)}\nQuestion: Who has the {asked} ball now?\nAnswer:"
