@@ -109,7 +109,7 @@ def sample(variant: str, length: int, rng: StableRandom) -> Doc:
     state = _initial(variant, rng)
     names = BOXES if variant == "move" else BAGS
     verb = "contains" if variant == "move" else "holds"
-    start = nl.join_words([f"{n} {verb} {render(c)}" for n, c in zip(names, state)])
+    start = " ".join(f"{n} {verb} {render(c)}." for n, c in zip(names, state))
     step = _move_step if variant == "move" else _trade_step
     sentences, states, touched, trace = [], [tuple(state)], set(), []
     parts = [",".join(c) for c in state]  # the trace string of each container
@@ -128,10 +128,10 @@ def sample(variant: str, length: int, rng: StableRandom) -> Doc:
     choices = [truth, *_distractors(truth, history, others, rng)]
     rng.shuffle(choices)
     if variant == "move":
-        head = f"There are {N_BOXES} boxes. {start}."
+        head = f"There are {N_BOXES} boxes. {start}"
         question = f"What does Box {asked} contain now?\nAnswer: Box {asked} contains"
     else:
-        head = f"{nl.join_words(nl.PEOPLE)} each carry a bag. {start}."
+        head = f"{nl.join_words(nl.PEOPLE)} each carry a bag. {start}"
         question = f"What is in {names[asked]} now?\nAnswer: {names[asked]} holds"
     prompt = f"{head} Then, in order:\n{' '.join(sentences)}\nQuestion: {question}"
     return {

@@ -3,8 +3,6 @@ sets, so a choice is correct when it names exactly the right objects."""
 
 from __future__ import annotations
 
-import re
-
 from oracles.common import OracleError, english_list, match, only_index, sentences
 
 
@@ -20,7 +18,7 @@ def contents(text: str) -> frozenset:
 
 def _boxes(prompt: str) -> frozenset:
     m = match(
-        r"There are (\d+) boxes\. (.+?)\. Then, in order:\n(.+)\n"
+        r"There are (\d+) boxes\. (.+?) Then, in order:\n(.+)\n"
         r"Question: What does Box (\d+) contain now\?\nAnswer: Box (\d+) contains",
         prompt,
         "boxes prompt",
@@ -29,7 +27,8 @@ def _boxes(prompt: str) -> frozenset:
     if asked != asked_again:
         raise OracleError(f"question names Box {asked}, answer stem Box {asked_again}")
     box = {}
-    for name, stuff in re.findall(r"Box (\d+) contains (.+?)(?=,? (?:and )?Box \d+ |$)", start):
+    for sentence in sentences(start):
+        name, stuff = match(r"Box (\d+) contains (.+)\.", sentence, "initial contents").groups()
         box[name] = set(contents(stuff))
     if sorted(box, key=int) != [str(i) for i in range(int(n))]:
         raise OracleError(f"initial contents do not list boxes 0..{int(n) - 1}: {start!r}")
@@ -59,7 +58,7 @@ def _take(box: dict, obj: str, src: str, sentence: str) -> None:
 
 def _bags(prompt: str) -> frozenset:
     m = match(
-        r"(.+?) each carry a bag\. (.+?)\. Then, in order:\n(.+)\n"
+        r"(.+?) each carry a bag\. (.+?) Then, in order:\n(.+)\n"
         r"Question: What is in (\w+)'s bag now\?\nAnswer: (\w+)'s bag holds",
         prompt,
         "trade prompt",
@@ -68,7 +67,8 @@ def _bags(prompt: str) -> frozenset:
     if asked != asked_again:
         raise OracleError(f"question names {asked}, answer stem {asked_again}")
     bag = {}
-    for name, stuff in re.findall(r"(\w+)'s bag holds (.+?)(?=,? (?:and )?\w+'s bag |$)", start):
+    for sentence in sentences(start):
+        name, stuff = match(r"(\w+)'s bag holds (.+)\.", sentence, "initial bag").groups()
         bag[name] = contents(stuff)
     if sorted(bag) != sorted(english_list(people)):
         raise OracleError(f"bags {sorted(bag)} do not match people {people!r}")
