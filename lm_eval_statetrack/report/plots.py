@@ -14,7 +14,6 @@ from pathlib import Path
 
 from lm_eval_statetrack.report.summary import HorizonRow, Summary
 
-MAX_COLUMNS = 3
 NUDGE = 0.06  # log2 units between neighbouring models
 
 
@@ -67,7 +66,8 @@ def family_figure(summary: Summary, family: str):
     variants = summary.variants(family)
     labels = [run.label for run in summary.runs]
     colors = colormaps["tab10"]
-    ncols = min(MAX_COLUMNS, len(variants))
+    # 3 panels a row; a big family (the group catalog) gets a roughly square grid
+    ncols = min(len(variants), max(3, math.ceil(math.sqrt(len(variants)))))
     nrows = math.ceil(len(variants) / ncols)
     fig = figure_class(figsize=(4.0 * ncols, 3.0 * nrows + 0.8), layout="constrained")
     axes = fig.subplots(nrows, ncols, sharey=True, squeeze=False).ravel()
