@@ -59,21 +59,17 @@ class PrefixScorer:
                     stack.extend(self._batches(child)[::-1])
 
     def _batches(self, job: _Job) -> list[_Job]:
+        """Leaves and inner nodes in separate batches, each sorted by length."""
         parents = job.parents or [0] * len(job.nodes)
-        order = sorted(
-            range(len(job.nodes)),
-            key=lambda i: (bool(job.nodes[i].children), len(job.nodes[i].tokens)),
-        )
-        size = self.sizer.size
-        return [
-            _Job(
-                [job.nodes[i] for i in order[s : s + size]],
-                job.state,
-                [parents[i] for i in order[s : s + size]],
-                job.past,
-            )
-            for s in range(0, len(order), size)
-        ]
+        size, out = self.sizer.size, []
+        for inner in (False, True):
+            group = [i for i, n in enumerate(job.nodes) if bool(n.children) == inner]
+            group.sort(key=lambda i: len(job.nodes[i].tokens))
+            for s in range(0, len(group), size):
+                part = group[s : s + size]
+                nodes = [job.nodes[i] for i in part]
+                out.append(_Job(nodes, job.state, [parents[i] for i in part], job.past))
+        return out
 
     def _rows(self, indices: list[int]) -> torch.Tensor:
         return torch.tensor(indices, dtype=torch.long, device=self.backend.device)
@@ -85,11 +81,7 @@ class PrefixScorer:
         children: list[_Job] = []
         while active:
             rem = [len(nodes[i].tokens) - pos[i] for i in active]
-            if state is not None and not backend.continues_multi_token:
-                chunk = 1
-            else:
-                inner = [r for i, r in zip(active, rem) if nodes[i].children]
-                chunk = min(inner) if inner else max(rem)
+            chunk = self._chunk(rem, [bool(nodes[i].children) for i in active], state)
             done = [k for k, r in enumerate(rem) if r <= chunk]
             going = [k for k, r in enumerate(rem) if r > chunk]
             keepers = [k for k in done if nodes[active[k]].children]
@@ -128,6 +120,19 @@ class PrefixScorer:
                 state = backend.select(state, self._rows(going))
             active = [active[k] for k in going]
         return children
+
+    def _chunk(self, rem: list[int], inner: list[bool], state: Any | None) -> int:
+        """Tokens every row gets this round (see the module docstring)."""
+        multi = self.backend.continues_multi_token
+        if state is not None and not multi:
+            return 1
+        limit = min((r for r, keep in zip(rem, inner) if keep), default=max(rem))
+        if not multi:
+            return limit  # stepping the rest one token at a time would cost more
+        for chunk in sorted({r for r in rem if r < limit} | {limit}, reverse=True):
+            if sum(chunk - r for r in rem if r < chunk) <= len(rem) * chunk / 4:
+                return chunk  # at most a quarter of the round is padding
+        return min(rem)
 
 
 def _read(logits: torch.Tensor, first: int, reads: list[tuple[int, int, Need]]) -> None:

@@ -10,9 +10,9 @@ requests with each distinct prefix forwarded once.
 
 Two rewrites keep the tree cheap to run: a shared run shorter than ``min_shared`` tokens
 is not worth a stored state and is copied into its children instead, and for a model
-that can only step one token at a time on top of a state (Mamba1-style layers), a
-shared run whose children are longer than ``max_steps`` tokens is copied too, so the
-children are scanned in parallel from scratch rather than stepped token by token.
+that can only step one token at a time on top of a state (Mamba1-style layers), a node
+longer than ``max_steps`` tokens is moved to the root with a copy of its whole prefix,
+so it is scanned in parallel from scratch rather than stepped token by token.
 """
 
 from __future__ import annotations
@@ -168,8 +168,8 @@ def _merge_into_children(node: Node) -> list[Node]:
     return node.children
 
 
-def _restructure(root: Node, min_shared: int, max_steps: int | None) -> None:
-    """Post-order pass applying the two copy rules from the module docstring."""
+def _merge_short(root: Node, min_shared: int) -> None:
+    """Post-order: a shared run shorter than ``min_shared`` is copied into its children."""
     order, stack = [], [root]
     while stack:
         node = stack.pop()
@@ -178,12 +178,31 @@ def _restructure(root: Node, min_shared: int, max_steps: int | None) -> None:
     replacement: dict[int, list[Node]] = {}
     for node in reversed(order):  # children before parents
         node.children = [n for c in node.children for n in replacement.get(id(c), [c])]
-        if node is root or not node.children:
-            continue
-        too_short = len(node.tokens) < min_shared
-        too_long = max_steps is not None and max(len(c.tokens) for c in node.children) > max_steps
-        if too_short or too_long:
+        if node is not root and node.children and len(node.tokens) < min_shared:
             replacement[id(node)] = _merge_into_children(node)
+
+
+def _detach_long(root: Node, max_steps: int) -> None:
+    """A child longer than ``max_steps`` below the root becomes a root child that carries
+    its whole prefix, so it is scanned in parallel instead of stepped."""
+    detached: list[Node] = []
+    stack = [(child, list(child.tokens)) for child in root.children]
+    while stack:
+        node, prefix = stack.pop()
+        stay = []
+        for child in node.children:
+            if len(child.tokens) > max_steps:
+                for need in child.needs.values():
+                    need.offset += len(prefix)
+                child.needs = {(n.offset, n.target): n for n in child.needs.values()}
+                child.tokens = prefix + child.tokens
+                detached.append(child)
+                stack.append((child, list(child.tokens)))
+            else:
+                stay.append(child)
+                stack.append((child, prefix + child.tokens))
+        node.children = stay
+    root.children.extend(detached)
 
 
 def build_tree(
@@ -208,5 +227,7 @@ def build_tree(
         root.children = [Node(list(seq)) for seq in inputs]
     _attach_needs(tree, full, [len(c) for c in contexts], flat=not share)
     if share:
-        _restructure(root, min_shared, max_steps)
+        _merge_short(root, min_shared)
+        if max_steps is not None:
+            _detach_long(root, max_steps)
     return tree
