@@ -124,7 +124,11 @@ up is enough to tell the identity from a 5-cycle, so Barrington's theorem makes 
 `a5` questions NC1-complete; `z5` moves every ball the same number of places round a circle,
 an abelian (TC0) control. Chance is 1/5: the answer is one of five people.
 
-{nl.readme_example(generate, "s5")}"""
+`a5` and `z5` state their step convention once, before the steps ("When three people rotate
+balls, the first gives their ball to the second, ..."), so that a step costs about as many
+tokens as an `s5` swap and the three variants can be compared length for length.
+
+{nl.readme_example(generate, "s5")}{nl.readme_example(generate, "a5")}"""
 
 FAMILY = Family(
     name="shuffle",
@@ -145,7 +149,7 @@ FAMILY = Family(
         ),
         "a5": Variant(
             "a5",
-            "three people pass balls in a cycle each step (3-cycles generate A5)",
+            "three people rotate balls each step (3-cycles generate A5)",
             "NC1-complete",
             1 / N,
             hard=True,
