@@ -3,7 +3,7 @@
 ::
 
     A memory cell stores one bit. "write b" stores b, "ignore b" changes nothing, and
-    "read" gives the stored bit.
+    "read b" shows that the cell holds b.
     Instructions: write 1, ignore 0, ignore 1, read 1, write 0, ignore 0.
     Question: What does a read give now?
     Answer:                                  choices: 0, 1
@@ -20,7 +20,7 @@ from lm_eval_statetrack.rng import StableRandom
 
 RULES = (
     'A memory cell stores one bit. "write b" stores b, "ignore b" changes nothing, and '
-    '"read" gives the stored bit.'
+    '"read b" shows that the cell holds b.'
 )
 
 
