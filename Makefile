@@ -26,6 +26,10 @@ test: lint
 tasks: $(STAMP)
 	$(PY) task_yamls/_generate_configs.py
 
+# Evaluates the bundled reference models through lm_eval and prints accuracy vs length.
+demo: $(STAMP)
+	$(PY) -m lm_eval_statetrack.cli demo
+
 bench: $(STAMP)
 	$(PY) benchmarks/bench_generation.py
 

@@ -14,7 +14,12 @@ import sys
 # The finder and loader below are duck-typed on purpose: importing importlib.abc costs
 # about 20 ms at every interpreter start (it pulls in typing, pathlib, tempfile...).
 
-_WATCHED = ("lm_eval.tasks.manager", "lm_eval.models")
+_WATCHED = (
+    "lm_eval.tasks.manager",
+    "lm_eval.models",
+    "transformers.models.auto.configuration_auto",
+    "transformers.models.auto.modeling_auto",
+)
 
 
 def _after_tasks_manager(module) -> None:
@@ -29,7 +34,26 @@ def _after_models(module) -> None:
     register_models()
 
 
-_ACTIONS = {"lm_eval.tasks.manager": _after_tasks_manager, "lm_eval.models": _after_models}
+def _after_auto_config(module) -> None:
+    from lm_eval_statetrack.training.configs import register_auto_configs
+
+    register_auto_configs()
+
+
+def _after_auto_models(module) -> None:
+    from lm_eval_statetrack.training.architectures import register_auto_classes
+
+    register_auto_classes()
+
+
+# The last two let AutoConfig / AutoModelForCausalLM (and so ``--model hf``) load our own
+# LSTM and IDS4 checkpoints offline, without trust_remote_code.
+_ACTIONS = {
+    "lm_eval.tasks.manager": _after_tasks_manager,
+    "lm_eval.models": _after_models,
+    "transformers.models.auto.configuration_auto": _after_auto_config,
+    "transformers.models.auto.modeling_auto": _after_auto_models,
+}
 
 
 class _PostImportLoader:

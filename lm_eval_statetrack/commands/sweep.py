@@ -1,0 +1,61 @@
+"""``statetrack sweep``: minimum layers reaching a threshold accuracy, over architectures,
+groups and lengths (Figure 3 of Merrill et al. 2024). Writes ``runs.csv`` (every model
+trained), ``min_layers.csv`` and ``min_layers.png`` into ``--out``."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from lm_eval_statetrack.commands.train import add_training_arguments, int_list, training_kwargs
+
+
+def str_list(text: str) -> tuple[str, ...]:
+    return tuple(x.strip() for x in text.split(",") if x.strip())
+
+
+def widths(text: str) -> dict[str, int]:
+    try:
+        return {k.strip(): int(v) for k, v in (item.split("=") for item in str_list(text))}
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(f"expected ARCH=WIDTH,..., got {text!r}") from err
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--archs", type=str_list, default=("transformer", "mamba", "lstm", "ids4"))
+    parser.add_argument("--variants", type=str_list, default=("a5", "a4xz5", "z60"))
+    parser.add_argument("--lengths", type=int_list, default=(4, 8, 16))
+    parser.add_argument("--max-layers", type=int, default=4)
+    parser.add_argument("--threshold", type=float, default=0.9, help="test accuracy to beat")
+    parser.add_argument("--test-docs", type=int, default=250)
+    parser.add_argument("--widths", type=widths, default={}, help="e.g. transformer=128,lstm=256")
+    add_training_arguments(parser)
+    parser.add_argument("--out", type=Path, required=True, help="output folder (resumable)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from lm_eval_statetrack.training.config import TrainConfig
+    from lm_eval_statetrack.training.sweep import SweepConfig, plot_min_layers, run_sweep
+
+    sweep = SweepConfig(
+        archs=args.archs,
+        variants=args.variants,
+        lengths=args.lengths,
+        max_layers=args.max_layers,
+        threshold=args.threshold,
+        test_docs=args.test_docs,
+        widths=args.widths,
+        base=TrainConfig(arch=args.archs[0] if args.archs else "", **training_kwargs(args)),
+    )
+    try:
+        sweep.validate()
+    except ValueError as err:
+        raise SystemExit(f"statetrack sweep: {err}") from err
+    table = run_sweep(sweep, args.out)
+    plot = plot_min_layers(table, sweep, args.out / "min_layers.png")
+    print("\nminimum layers reaching the threshold (blank: none up to --max-layers):")
+    for row in table:
+        layers = row["min_layers"] or f">{sweep.max_layers}"
+        print(f"  {row['arch']:12s} {row['variant']:6s} len {row['length']:4d}: {layers}")
+    print(f"wrote {args.out / 'runs.csv'}, {args.out / 'min_layers.csv'}, {plot}")
+    return 0

@@ -1,0 +1,205 @@
+"""The architectures ``statetrack train`` can build, and the Auto-class registration.
+
+``transformer`` (Llama-style), ``mamba`` and ``mamba2`` are transformers' own classes;
+``lstm`` and ``ids4`` are ours (registered with ``AutoConfig`` / ``AutoModelForCausalLM``
+so ``--model hf`` loads them offline); ``deltanet`` is flash-linear-attention's DeltaNet
+with negative eigenvalues (Grazzi et al. 2024), which needs CUDA (Triton kernels).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lm_eval_statetrack.training.symbols import VOCAB_SIZE
+
+SPECIAL_IDS = dict(pad_token_id=0, bos_token_id=2, eos_token_id=3)
+MAX_POSITIONS = 1024  # > the longest prompt (256 elements, "=", the answer)
+
+
+@dataclass(frozen=True)
+class Architecture:
+    name: str
+    description: str
+    default_width: int
+    default_state: int | None
+    build: Callable  # (layers, width, state) -> model
+    needs_cuda: bool = False
+    recurrent: bool = False
+
+
+def _transformer(layers: int, width: int, state: int | None):
+    import transformers
+
+    heads = max(1, width // 16)
+    config = transformers.LlamaConfig(
+        vocab_size=VOCAB_SIZE,
+        hidden_size=width,
+        intermediate_size=4 * width,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=heads,
+        max_position_embeddings=MAX_POSITIONS,
+        tie_word_embeddings=False,
+        **SPECIAL_IDS,
+    )
+    return transformers.LlamaForCausalLM(config)
+
+
+def _mamba(layers: int, width: int, state: int | None):
+    import transformers
+
+    config = transformers.MambaConfig(
+        vocab_size=VOCAB_SIZE,
+        hidden_size=width,
+        state_size=state,
+        num_hidden_layers=layers,
+        expand=2,
+        tie_word_embeddings=False,
+        **SPECIAL_IDS,
+    )
+    return transformers.MambaForCausalLM(config)
+
+
+def _mamba2(layers: int, width: int, state: int | None):
+    import transformers
+
+    head_dim = 16
+    config = transformers.Mamba2Config(
+        vocab_size=VOCAB_SIZE,
+        hidden_size=width,
+        state_size=state,
+        num_hidden_layers=layers,
+        expand=2,
+        head_dim=head_dim,
+        num_heads=2 * width // head_dim,
+        n_groups=1,
+        chunk_size=64,
+        tie_word_embeddings=False,
+        **SPECIAL_IDS,
+    )
+    return transformers.Mamba2ForCausalLM(config)
+
+
+def _lstm(layers: int, width: int, state: int | None):
+    from lm_eval_statetrack.training.configs import StateTrackLSTMConfig
+    from lm_eval_statetrack.training.lstm import StateTrackLSTMForCausalLM
+
+    config = StateTrackLSTMConfig(
+        vocab_size=VOCAB_SIZE,
+        hidden_size=width,
+        embedding_size=min(width, 64),
+        num_hidden_layers=layers,
+        **SPECIAL_IDS,
+    )
+    return StateTrackLSTMForCausalLM(config)
+
+
+def _ids4(layers: int, width: int, state: int | None):
+    from lm_eval_statetrack.training.configs import IDS4Config
+    from lm_eval_statetrack.training.ids4 import IDS4ForCausalLM
+
+    config = IDS4Config(
+        vocab_size=VOCAB_SIZE,
+        hidden_size=width,
+        state_size=state,
+        num_hidden_layers=layers,
+        **SPECIAL_IDS,
+    )
+    return IDS4ForCausalLM(config)
+
+
+def _deltanet(layers: int, width: int, state: int | None):
+    from fla.models import DeltaNetConfig, DeltaNetForCausalLM
+
+    config = DeltaNetConfig(
+        vocab_size=VOCAB_SIZE,
+        hidden_size=width,
+        num_hidden_layers=layers,
+        num_heads=max(1, width // 32),
+        allow_neg_eigval=True,
+        max_position_embeddings=MAX_POSITIONS,
+        tie_word_embeddings=False,
+        **SPECIAL_IDS,
+    )
+    model = DeltaNetForCausalLM(config)
+    flags = [m.allow_neg_eigval for m in model.modules() if hasattr(m, "allow_neg_eigval")]
+    if not flags or not all(flags):
+        raise RuntimeError(
+            "this flash-linear-attention version ignores allow_neg_eigval=True; "
+            "install a release whose DeltaNet supports negative eigenvalues"
+        )
+    return model
+
+
+ARCHITECTURES = {
+    a.name: a
+    for a in (
+        Architecture("transformer", "Llama-style decoder (transformers)", 64, None, _transformer),
+        Architecture("mamba", "Mamba (transformers)", 64, 16, _mamba),
+        Architecture("mamba2", "Mamba-2 (transformers)", 64, 16, _mamba2),
+        Architecture("lstm", "LSTM (ours)", 128, None, _lstm, recurrent=True),
+        Architecture(
+            "ids4",
+            "input-dependent S4, full transition matrices (ours)",
+            64,
+            8,
+            _ids4,
+            recurrent=True,
+        ),
+        Architecture(
+            "deltanet",
+            "DeltaNet with negative eigenvalues (fla, CUDA)",
+            64,
+            None,
+            _deltanet,
+            needs_cuda=True,
+        ),
+    )
+}
+
+
+def get_architecture(name: str) -> Architecture:
+    if name not in ARCHITECTURES:
+        raise ValueError(
+            f"unknown architecture {name!r} (--arch); valid: {', '.join(ARCHITECTURES)}"
+        )
+    return ARCHITECTURES[name]
+
+
+def check_runtime(arch: Architecture, device: str) -> None:
+    """Fail before training when the architecture cannot run here."""
+    if not arch.needs_cuda:
+        return
+    import torch
+
+    if not device.startswith("cuda") or not torch.cuda.is_available():
+        raise ValueError(
+            f"--arch {arch.name} needs a CUDA GPU (flash-linear-attention's Triton kernels); "
+            f"got device={device!r}, CUDA available: {torch.cuda.is_available()}. "
+            "Use --device cuda on a GPU machine, or another architecture on CPU"
+        )
+    try:
+        import fla  # noqa: F401
+    except ImportError as err:
+        raise ValueError(
+            f"--arch {arch.name} needs flash-linear-attention: "
+            "pip install 'lm-eval-statetrack[fla]'"
+        ) from err
+
+
+def register_auto_classes() -> None:
+    """``AutoConfig`` / ``AutoModelForCausalLM`` learn our LSTM and IDS4 (idempotent).
+
+    The import hook calls this lazily once transformers' auto classes are imported, so
+    ``--model hf`` loads our checkpoints offline without ``trust_remote_code``.
+    """
+    from transformers import AutoModelForCausalLM
+
+    from lm_eval_statetrack.training.configs import register_auto_configs
+    from lm_eval_statetrack.training.ids4 import IDS4ForCausalLM
+    from lm_eval_statetrack.training.lstm import StateTrackLSTMForCausalLM
+
+    register_auto_configs()
+    for model_cls in (StateTrackLSTMForCausalLM, IDS4ForCausalLM):
+        AutoModelForCausalLM.register(model_cls.config_class, model_cls, exist_ok=True)

@@ -1,0 +1,135 @@
+"""The bundled reference models: what they are, how they are trained, and their card.
+
+``statetrack train --references`` retrains all of them into
+``lm_eval_statetrack/reference_models/<name>/`` and rewrites the card (``README.md``
+there) from each checkpoint's ``training.json``. Everything trains on CPU in minutes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from lm_eval_statetrack.training.config import TrainConfig
+
+REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference_models"
+CARD = "README.md"
+
+# name -> config. Recurrent models: length curriculum 4..256 until 99 % validation
+# accuracy at every length. Transformer and Mamba: the same ladder and a fixed budget;
+# they are expected to stay near chance on long A5 words (the paper's claim) but to learn
+# the Z60 control at short lengths.
+REFERENCES: dict[str, TrainConfig] = {
+    "ids4-1l-a5": TrainConfig(arch="ids4", variant="a5", layers=1, max_steps=3000),
+    "ids4-1l-z60": TrainConfig(arch="ids4", variant="z60", layers=1, max_steps=3000),
+    "lstm-1l-a5": TrainConfig(arch="lstm", variant="a5", layers=1, width=256, max_steps=6000),
+    "lstm-1l-z60": TrainConfig(arch="lstm", variant="z60", layers=1, width=256, max_steps=6000),
+    "transformer-2l-a5": TrainConfig(arch="transformer", variant="a5", layers=2, max_steps=1500),
+    "transformer-2l-z60": TrainConfig(arch="transformer", variant="z60", layers=2, max_steps=1500),
+    "mamba-2l-a5": TrainConfig(arch="mamba", variant="a5", layers=2, max_steps=600),
+    "mamba-2l-z60": TrainConfig(arch="mamba", variant="z60", layers=2, max_steps=600),
+}
+
+
+def reference_dirs(root: str | Path | None = None) -> dict[str, Path]:
+    """Bundled checkpoints present on disk, in the order of :data:`REFERENCES`."""
+    base = Path(root) if root else REFERENCE_DIR
+    return {name: base / name for name in REFERENCES if (base / name / "config.json").exists()}
+
+
+def regenerate(
+    names: list[str] | None = None, out_root: str | Path | None = None, progress: bool = True
+) -> Path:
+    """Retrain the named references (all by default) and rewrite the card."""
+    from lm_eval_statetrack.training.trainer import save_checkpoint, train
+
+    unknown = sorted(set(names or ()) - set(REFERENCES))
+    if unknown:
+        raise ValueError(f"unknown reference models {unknown}; valid: {', '.join(REFERENCES)}")
+    root = Path(out_root) if out_root else REFERENCE_DIR
+    chosen = names or list(REFERENCES)
+    for name in chosen:  # check every config before the first one trains
+        REFERENCES[name].resolved().validate()
+    for name in chosen:
+        result = train(REFERENCES[name], progress=progress)
+        save_checkpoint(result, root / name)
+        accs = " ".join(f"{k}:{v:.2f}" for k, v in result.val_acc.items())
+        print(f"{name}: {result.steps} steps, {result.seconds:.0f} s, val acc {accs}", flush=True)
+    write_card(root)
+    return root
+
+
+def card_rows(root: Path) -> list[dict]:
+    rows = []
+    for name, path in reference_dirs(root).items():
+        record = json.loads((path / "training.json").read_text())
+        config, result = record["config"], record["result"]
+        size = sum(f.stat().st_size for f in path.iterdir())
+        rows.append(
+            {
+                "name": name,
+                "arch": config["arch"],
+                "variant": config["variant"],
+                "layers": config["layers"],
+                "width": config["width"],
+                "parameters": result["parameters"],
+                "kib": round(size / 1024),
+                "steps": result["steps"],
+                "seconds": result["seconds"],
+                "val_acc": result["val_acc"],
+            }
+        )
+    return rows
+
+
+def write_card(root: str | Path | None = None) -> Path:
+    """The model card: provenance, training cost and validation accuracy of each model."""
+    root = Path(root) if root else REFERENCE_DIR
+    rows = card_rows(root)
+    lengths = sorted({int(k) for r in rows for k in r["val_acc"]})
+    head = "| model | arch | task | layers | width | params | size (KiB) | steps | CPU s |"
+    head += "".join(f" {n} |" for n in lengths)
+    lines = [head, "|" + " --- |" * (9 + len(lengths))]
+    for r in rows:
+        accs = "".join(f" {r['val_acc'].get(str(n), float('nan')):.2f} |" for n in lengths)
+        lines.append(
+            f"| `{r['name']}` | {r['arch']} | {r['variant'].upper()} | {r['layers']} | "
+            f"{r['width']} | {r['parameters']:,} | {r['kib']} | {r['steps']} | "
+            f"{r['seconds']:.0f} |{accs}"
+        )
+    total = sum(r["kib"] for r in rows)
+    text = CARD_TEMPLATE.format(table="\n".join(lines), total_kib=total)
+    path = root / CARD
+    path.write_text(text)
+    return path
+
+
+CARD_TEMPLATE = """\
+# Bundled reference models
+
+Tiny word-problem models trained by this package's own trainer (`statetrack train`), so
+the suite has offline models to evaluate and a check that its tasks separate
+architectures. Each folder is a `save_pretrained` checkpoint (safetensors, float32) with a
+word-level tokenizer (one token per group element, plus `=`) and `training.json` (the full
+config, seeds, validation history and library versions). Load one with
+`lm_eval --model hf --model_args pretrained=<folder>`; the LSTM and IDS4 classes are
+registered with transformers' Auto classes by this package's import hook, so no
+`trust_remote_code` is needed.
+
+**Intended use:** demos, tests and a reproduction of the qualitative result of Merrill,
+Petty & Sabharwal (2024). They know nothing but the `sym` word-problem format of the one
+group they were trained on; they are not language models.
+
+**Data:** words drawn by the task generator with `split="train"` and checked against the
+test words of their length, with a label at every position (the running product). Never
+the test split.
+
+**Regenerate:** `statetrack train --references` (or `--only NAME`), CPU only, one thread.
+Validation accuracy below is final-state accuracy on 128 held-out *training-side* words
+per length at the end of training; test accuracy through lm-eval is what `make demo`
+prints.
+
+{table}
+
+Total size: {total_kib} KiB.
+"""

@@ -1,0 +1,198 @@
+"""Depth x length x group x architecture: the minimum number of layers reaching a
+threshold accuracy, as in Figure 3 of Merrill et al. (2024).
+
+As in the paper, every (architecture, group, length, depth) model is trained and tested at
+that one length. For each (architecture, group, length) depths are tried upwards from 1
+and the first one whose test accuracy passes the threshold is the answer (the paper's
+"minimum layers"); deeper models are not trained once a depth passes. Runs are appended
+to a CSV as they finish, so an interrupted sweep resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from lm_eval_statetrack.training.config import TrainConfig
+
+RUN_FIELDS = (
+    "arch",
+    "variant",
+    "length",
+    "layers",
+    "width",
+    "test_acc",
+    "val_acc",
+    "steps",
+    "seconds",
+    "parameters",
+)
+
+
+@dataclass
+class SweepConfig:
+    archs: tuple[str, ...]
+    variants: tuple[str, ...]
+    lengths: tuple[int, ...]
+    max_layers: int = 4
+    threshold: float = 0.9
+    test_docs: int = 250  # how many of the length's test words score each model
+    widths: dict[str, int] = field(default_factory=dict)  # arch -> width; else its default
+    base: TrainConfig | None = None  # training settings shared by every run (arch ignored)
+
+    def validate(self) -> SweepConfig:
+        if self.max_layers < 1:
+            raise ValueError(f"--max-layers must be >= 1, got {self.max_layers}")
+        if not 0 < self.threshold <= 1:
+            raise ValueError(f"--threshold must be in (0, 1], got {self.threshold}")
+        if not (self.archs and self.variants and self.lengths):
+            raise ValueError("--archs, --variants and --lengths must each name at least one value")
+        unknown = set(self.widths) - set(self.archs)
+        if unknown:
+            raise ValueError(f"--widths names architectures not in --archs: {sorted(unknown)}")
+        for arch in self.archs:  # every run's config is checked before the first one trains
+            for variant in self.variants:
+                self.run_config(arch, variant, self.lengths[0], self.max_layers).validate()
+        return self
+
+    def run_config(self, arch: str, variant: str, length: int, layers: int) -> TrainConfig:
+        base = self.base or TrainConfig(arch=arch)
+        return replace(
+            base,
+            arch=arch,
+            variant=variant,
+            lengths=(length,),
+            layers=layers,
+            curriculum=False,
+            width=self.widths.get(arch),
+            state_size=None,
+        )
+
+
+def test_accuracy(model, variant: str, length: int, n: int) -> float:
+    from lm_eval_statetrack.training.data import test_words
+    from lm_eval_statetrack.training.evaluation import final_state_accuracy
+
+    return final_state_accuracy(model, variant, sorted(test_words(variant, length))[:n])
+
+
+def _done(path: Path) -> dict[tuple, dict]:
+    if not path.exists():
+        return {}
+    with path.open() as f:
+        return {
+            (r["arch"], r["variant"], int(r["length"]), int(r["layers"])): r
+            for r in csv.DictReader(f)
+        }
+
+
+def run_sweep(
+    sweep: SweepConfig, out_dir: str | Path, log: Callable[[str], None] = print
+) -> list[dict]:
+    """Train the grid (resuming from ``runs.csv``) and write ``min_layers.csv``."""
+    from lm_eval_statetrack.training.trainer import train
+
+    sweep.validate()
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    runs_path = out / "runs.csv"
+    done = _done(runs_path)
+    new_file = not runs_path.exists()
+    with runs_path.open("a", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=RUN_FIELDS)
+        if new_file:
+            writer.writeheader()
+        for arch in sweep.archs:
+            for variant in sweep.variants:
+                for length in sweep.lengths:
+                    for layers in range(1, sweep.max_layers + 1):
+                        key = (arch, variant, length, layers)
+                        if key not in done:
+                            config = sweep.run_config(arch, variant, length, layers)
+                            result = train(config, progress=False)
+                            acc = test_accuracy(result.model, variant, length, sweep.test_docs)
+                            done[key] = {
+                                "arch": arch,
+                                "variant": variant,
+                                "length": length,
+                                "layers": layers,
+                                "width": result.config.width,
+                                "test_acc": round(acc, 4),
+                                "val_acc": round(result.val_acc[length], 4),
+                                "steps": result.steps,
+                                "seconds": round(result.seconds, 1),
+                                "parameters": result.summary()["parameters"],
+                            }
+                            writer.writerow(done[key])
+                            f.flush()
+                            log(
+                                f"{arch:12s} {variant:6s} len {length:4d} layers {layers}: "
+                                f"test acc {acc:.3f} ({result.steps} steps, "
+                                f"{result.seconds:.0f} s)"
+                            )
+                        if float(done[key]["test_acc"]) > sweep.threshold:
+                            break
+    table = min_layers(done.values(), sweep)
+    write_min_layers(table, out / "min_layers.csv")
+    return table
+
+
+def min_layers(runs, sweep: SweepConfig) -> list[dict]:
+    """One row per (arch, variant, length): the smallest depth above the threshold, or
+    ``None`` when no depth up to ``max_layers`` got there."""
+    best: dict[tuple, int | None] = {}
+    for r in runs:
+        key = (r["arch"], r["variant"], int(r["length"]))
+        best.setdefault(key, None)
+        if float(r["test_acc"]) > sweep.threshold and int(r["layers"]) <= sweep.max_layers:
+            layers = int(r["layers"])
+            best[key] = layers if best[key] is None else min(best[key], layers)
+    return [
+        {"arch": a, "variant": v, "length": n, "min_layers": best.get((a, v, n))}
+        for a in sweep.archs
+        for v in sweep.variants
+        for n in sweep.lengths
+        if (a, v, n) in best
+    ]
+
+
+def write_min_layers(table: Sequence[dict], path: Path) -> None:
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=("arch", "variant", "length", "min_layers"))
+        writer.writeheader()
+        for row in table:
+            writer.writerow({**row, "min_layers": row["min_layers"] or ""})
+
+
+def plot_min_layers(table: Sequence[dict], sweep: SweepConfig, path: str | Path) -> Path:
+    """Figure 3's layout: one panel per group, min layers against length, one line per
+    architecture; a depth that never passed is drawn above ``max_layers``."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(
+        1, len(sweep.variants), figsize=(4 * len(sweep.variants), 3.2), squeeze=False
+    )
+    never = sweep.max_layers + 1
+    for ax, variant in zip(axes[0], sweep.variants):
+        for i, arch in enumerate(sweep.archs):
+            rows = [r for r in table if r["arch"] == arch and r["variant"] == variant]
+            xs = [r["length"] for r in rows]
+            ys = [(r["min_layers"] or never) + 0.06 * (i - len(sweep.archs) / 2) for r in rows]
+            ax.plot(xs, ys, marker="o", label=arch)
+        ax.axhline(never - 0.5, color="grey", lw=0.5, ls="--")
+        ax.set_title(variant.upper())
+        ax.set_xlabel("sequence length")
+        ax.set_xscale("log", base=2)
+        ax.set_yticks(range(1, never + 1))
+        ax.set_yticklabels([str(k) for k in range(1, never)] + [f">{sweep.max_layers}"])
+    axes[0][0].set_ylabel(f"min layers for >{sweep.threshold:.0%} accuracy")
+    axes[0][-1].legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return Path(path)

@@ -1,0 +1,164 @@
+"""The trainer, our architectures and the bundled reference models, through public
+interfaces: the ``statetrack`` CLI, ``AutoModelForCausalLM`` and lm-eval itself."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from conftest import run_lm_eval
+
+from lm_eval_statetrack.cli import main as statetrack
+from lm_eval_statetrack.datasets import docs
+from lm_eval_statetrack.families.wordproblem import group_for
+from lm_eval_statetrack.training.config import TrainConfig
+from lm_eval_statetrack.training.data import BatchSampler
+from lm_eval_statetrack.training.references import REFERENCE_DIR
+from lm_eval_statetrack.training.symbols import ELEMENT_OFFSET, EQUALS_ID
+from lm_eval_statetrack.training.trainer import save_checkpoint, train
+
+CPU_ARCHS = ("transformer", "mamba", "mamba2", "lstm", "ids4")
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--arch", "gru"], "unknown architecture 'gru' (--arch)"),
+        (["--arch", "lstm", "--layers", "0"], "--layers must be >= 1"),
+        (["--arch", "deltanet"], "--arch deltanet needs a CUDA GPU"),
+        (["--arch", "lstm", "--variant", "a6"], "unknown variant 'a6'"),
+        (["--arch", "transformer", "--width", "40"], "multiple of 16"),
+        (["--arch", "lstm", "--lengths", "0,4"], "--lengths must be >= 1"),
+    ],
+)
+def test_bad_train_configs_fail_before_training(tmp_path, argv, message):
+    with pytest.raises(SystemExit) as err:
+        statetrack(["train", *argv, "--out", str(tmp_path / "ck")])
+    assert message in str(err.value)
+    assert not (tmp_path / "ck").exists()
+
+
+def test_bad_sweep_config_fails_before_training(tmp_path):
+    with pytest.raises(SystemExit) as err:
+        statetrack(["sweep", "--archs", "lstm,deltanet", "--out", str(tmp_path)])
+    assert "--arch deltanet needs a CUDA GPU" in str(err.value)
+    assert not (tmp_path / "runs.csv").exists()
+
+
+def _decode(ids: torch.Tensor) -> list[tuple[int, ...]]:
+    assert (ids[:, -1] == EQUALS_ID).all()
+    return [tuple(int(t) - ELEMENT_OFFSET for t in row[:-1]) for row in ids]
+
+
+@pytest.mark.parametrize("variant, length", [("s3", 4), ("a5", 4)])
+def test_training_data_never_contains_a_test_word(variant, length):
+    """S3 at length 4 has 1296 words and its test split holds 250 of them: a leak in the
+    exclusion would show up at once among the thousands of training words drawn here."""
+    from sympy.combinatorics import Permutation
+
+    test = {tuple(d["word"]) for d in docs("wordproblem", variant, length, "test")}
+    sampler = BatchSampler(variant, [length], batch_tokens=5 * 1000, seed=3)
+    group = group_for(variant)
+    perms = [Permutation(list(p)) for p in group.elements]
+    seen = set()
+    for _ in range(4):
+        ids, labels = sampler.next([length])
+        for word, row in zip(_decode(ids), labels.tolist()):
+            assert word not in test
+            seen.add(word)
+            product = Permutation(list(range(group.degree)))
+            for t, g in enumerate(word):  # per-position labels = running product (sympy)
+                product = product * perms[g]  # sympy multiplies left to right, like ours
+                assert row[t] - ELEMENT_OFFSET == perms.index(product)
+            assert row[-1] == row[-2]
+    assert len(seen) > 500
+
+
+@pytest.mark.parametrize("arch", CPU_ARCHS)
+def test_checkpoint_round_trips_through_auto_classes(tmp_path, arch):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    config = TrainConfig(arch=arch, layers=1, width=32, lengths=(4,), max_steps=2, seed=7)
+    result = train(config, progress=False)
+    out = save_checkpoint(result, tmp_path / arch)
+    record = json.loads((out / "training.json").read_text())
+    assert record["seeds"] == {"model_init": 7, "data": 7}
+    assert record["config"]["arch"] == arch
+    model = AutoModelForCausalLM.from_pretrained(out).eval()
+    tok = AutoTokenizer.from_pretrained(out)
+    ids = torch.tensor([tok("17 3 42 8 =")["input_ids"]])
+    assert ids[0, -1].item() == EQUALS_ID
+    result.model.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(model(ids).logits, result.model(ids).logits)
+
+
+def test_lm_eval_scores_what_the_trainer_predicts(tmp_path):
+    """lm-eval's log-likelihood of each choice after ``... =`` is the model's log-softmax
+    at ``=`` for that element's token, so per-position training targets exactly what
+    lm-eval scores."""
+    from lm_eval import simple_evaluate
+
+    config = TrainConfig(arch="ids4", variant="a5", lengths=(4,), max_steps=60, eval_every=30)
+    result = train(config, progress=False)
+    out = save_checkpoint(result, tmp_path / "ids4")
+    task = "statetrack_wordproblem_a5_len4"
+    evaluated = simple_evaluate(
+        model="hf",
+        model_args=f"pretrained={out},dtype=float32",
+        tasks=[task],
+        limit=3,
+        log_samples=True,
+    )
+    model = result.model.eval()
+    for sample in evaluated["samples"][task]:
+        word = sample["doc"]["word"]
+        ids = torch.tensor([[ELEMENT_OFFSET + g for g in word] + [EQUALS_ID]])
+        with torch.no_grad():
+            logprobs = model(ids).logits[0, -1].log_softmax(-1)
+        ours = logprobs[ELEMENT_OFFSET : ELEMENT_OFFSET + 60]
+        theirs = torch.tensor([r[0][0] for r in sample["resps"]])
+        torch.testing.assert_close(theirs, ours, atol=1e-4, rtol=0)
+
+
+def test_sweep_writes_runs_min_layers_and_plot(tmp_path):
+    argv = ["sweep", "--archs", "ids4", "--variants", "z2", "--lengths", "8", "--max-layers"]
+    argv += ["2", "--max-steps", "150", "--eval-every", "50", "--out", str(tmp_path)]
+    statetrack(argv)
+    with (tmp_path / "runs.csv").open() as f:
+        runs = list(csv.DictReader(f))
+    with (tmp_path / "min_layers.csv").open() as f:
+        (row,) = list(csv.DictReader(f))
+    passed = [r for r in runs if float(r["test_acc"]) > 0.9]
+    assert row["min_layers"] == (passed[0]["layers"] if passed else "")
+    assert (tmp_path / "min_layers.png").stat().st_size > 0
+    statetrack(argv)  # resumes: nothing is retrained
+    with (tmp_path / "runs.csv").open() as f:
+        assert len(list(csv.DictReader(f))) == len(runs)
+
+
+@pytest.mark.slow
+def test_bundled_recurrent_model_solves_long_a5_words_through_lm_eval(tmp_path):
+    """The demo's claim, through the real lm_eval CLI: the bundled IDS4 keeps near-perfect
+    accuracy on length-256 A5 words (chance is 1/60)."""
+    model = REFERENCE_DIR / "ids4-1l-a5"
+    task = "statetrack_wordproblem_a5_len256"
+    args = ["--model", "hf", "--model_args", f"pretrained={model},dtype=float32"]
+    out = run_lm_eval(args + ["--tasks", task, "--limit", "25"], tmp_path)
+    assert out["results"][task]["acc,none"] >= 0.95
+
+
+def test_reference_models_are_small_and_complete():
+    dirs = [p for p in Path(REFERENCE_DIR).iterdir() if p.is_dir()]
+    names = {p.name for p in dirs}
+    for arch in ("lstm-1l", "transformer-2l", "mamba-2l"):
+        assert {f"{arch}-a5", f"{arch}-z60"} <= names
+    for path in dirs:
+        assert {"config.json", "model.safetensors", "tokenizer.json", "training.json"} <= {
+            f.name for f in path.iterdir()
+        }
+    total = sum(f.stat().st_size for f in Path(REFERENCE_DIR).rglob("*") if f.is_file())
+    assert total < 5 * 1024 * 1024
