@@ -218,21 +218,41 @@ class StateTrackLM(TemplateLM):
     # ---- log-likelihood -------------------------------------------------------------
 
     def loglikelihood(self, requests, disable_tqdm: bool = False) -> list[tuple[float, bool]]:
-        encoded = []
-        for request in requests:
-            context, continuation = request.args
+        pairs = [request.args for request in requests]
+        encoded = [(pair, *enc) for pair, enc in zip(pairs, self._encode_requests(pairs))]
+        return self._score(encoded, [_label(r) for r in requests], disable_tqdm)
+
+    def _encode_requests(self, pairs: list[tuple[str, str]]) -> list[tuple[list[int], list[int]]]:
+        """Token ids exactly as lm-eval's ``TemplateLM`` makes them (trailing spaces of the
+        context move to the continuation; the continuation is the tail of the encoded
+        whole), with each distinct string encoded once, in batched tokenizer calls."""
+        split = []
+        for context, continuation in pairs:
+            n = len(context) - len(context.rstrip())
+            split.append((context[: len(context) - n], context[len(context) - n :] + continuation))
+        wanted = {c for c, _ in split} | {c + k for c, k in split}
+        ids = self._encode_many(sorted(wanted))
+        out = []
+        for (context, continuation), (ctx_s, cont_s) in zip(pairs, split):
             if context == "":
                 cont = self.tok_encode(continuation, add_special_tokens=False)
-                ctx, cont = (
-                    ([self.prefix_token_id], cont)
-                    if self.prefix_token_id != cont[0]
-                    else (cont[:1], cont[1:])
-                )
+                first = self.prefix_token_id != cont[0]
+                out.append(([self.prefix_token_id], cont) if first else (cont[:1], cont[1:]))
             else:
-                ctx, cont = self._encode_pair(context, continuation)
-            encoded.append(((context, continuation), ctx, cont))
-        labels = [_label(r) for r in requests]
-        return self._score(encoded, labels, disable_tqdm)
+                ctx = ids[ctx_s]
+                out.append((ctx, ids[ctx_s + cont_s][len(ctx) :]))
+        return out
+
+    def _encode_many(self, strings: list[str]) -> dict[str, list[int]]:
+        """``tok_encode`` of each string, in two batched calls."""
+        bos = self.tokenizer.decode(self.prefix_token_id)
+        out: dict[str, list[int]] = {}
+        for skip_bos in (False, True):
+            group = [s for s in strings if has_bos_prefix(s, bos) == skip_bos]
+            if group:
+                kwargs = {"add_special_tokens": False} if skip_bos else {}
+                out.update(zip(group, self.tokenizer(group, **kwargs)["input_ids"]))
+        return out
 
     def _loglikelihood_tokens(self, requests: list[Encoded], disable_tqdm: bool = False, **kw):
         return self._score(requests, [f"request {i}" for i in range(len(requests))], disable_tqdm)

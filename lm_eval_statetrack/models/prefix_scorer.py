@@ -4,13 +4,13 @@ Nodes are run in batches. All rows of a batch start from states that have seen t
 number of tokens, and the batch advances in rounds: each round feeds every row the same
 number of tokens, chosen so that no row that still needs its state afterwards (a node
 with children, or a row not yet done) runs past its end. A finished row with children
-hands a copy of its state to them; a finished leaf is dropped. Only leaves may be
-right-padded (their state is thrown away), so padding never reaches a reused state, and
-attention caches stay aligned without masks. Models that only step one token at a time
-on top of a state (``continues_multi_token = False``) get one-token rounds there.
-
-Children run right after their parent's batch (depth first), so at most a path of
-states is alive at once.
+hands copies of its state to them: they take its place in the batch (they start exactly
+where the batch is), or, if the batch would grow past twice the batch size, run as a
+batch of their own right afterwards (depth first, so few states are alive at once). A
+finished leaf is dropped. Only leaves may be right-padded (their state is thrown away),
+so padding never reaches a reused state, and attention caches stay aligned without
+masks. Models that only step one token at a time on top of a state
+(``continues_multi_token = False``) get one-token rounds there.
 """
 
 from __future__ import annotations
@@ -47,14 +47,14 @@ class PrefixScorer:
             while stack:
                 job = stack.pop()
                 try:
-                    children = self._run_batch(job)
+                    children, finished = self._run_batch(job)
                 except RuntimeError as exc:
                     if not self.sizer.back_off(exc, len(job.nodes)):
                         raise
                     stack.extend(self._batches(job)[::-1])
                     continue
                 if progress is not None:
-                    progress(len(job.nodes))
+                    progress(finished)
                 for child in reversed(children):
                     stack.extend(self._batches(child)[::-1])
 
@@ -74,26 +74,28 @@ class PrefixScorer:
     def _rows(self, indices: list[int]) -> torch.Tensor:
         return torch.tensor(indices, dtype=torch.long, device=self.backend.device)
 
-    def _run_batch(self, job: _Job) -> list[_Job]:
-        backend, nodes = self.backend, job.nodes
+    def _run_batch(self, job: _Job) -> tuple[list[_Job], int]:
+        """Run one batch; return the jobs for children that did not fit in it, and the
+        number of nodes finished (children that fit join the batch in their parent's row)."""
+        backend = self.backend
         state = None if job.state is None else backend.select(job.state, self._rows(job.parents))
-        past, active, pos = job.past, list(range(len(nodes))), [0] * len(nodes)
-        children: list[_Job] = []
-        while active:
-            rem = [len(nodes[i].tokens) - pos[i] for i in active]
-            chunk = self._chunk(rem, [bool(nodes[i].children) for i in active], state)
-            done = [k for k, r in enumerate(rem) if r <= chunk]
+        rows: list[tuple[Node, int]] = [(node, 0) for node in job.nodes]  # (node, fed so far)
+        past, spawned, finished = job.past, [], 0
+        room = 2 * self.sizer.size
+        while rows:
+            rem = [len(node.tokens) - fed for node, fed in rows]
+            chunk = self._chunk(rem, [bool(node.children) for node, _ in rows], state)
             going = [k for k, r in enumerate(rem) if r > chunk]
-            keepers = [k for k in done if nodes[active[k]].children]
+            keepers = [k for k, r in enumerate(rem) if r <= chunk and rows[k][0].children]
             ids = [
-                nodes[i].tokens[pos[i] : pos[i] + chunk] + [self.pad_id] * max(0, chunk - r)
-                for i, r in zip(active, rem)
+                node.tokens[fed : fed + chunk] + [self.pad_id] * max(0, chunk - r)
+                for (node, fed), r in zip(rows, rem)
             ]
             reads = [
-                (k, need.offset - pos[i], need)
-                for k, i in enumerate(active)
-                for need in nodes[i].needs.values()
-                if pos[i] <= need.offset < pos[i] + chunk
+                (k, need.offset - fed, need)
+                for k, (node, fed) in enumerate(rows)
+                for need in node.needs.values()
+                if fed <= need.offset < fed + chunk
             ]
             keep = chunk - min(j for _, j, _ in reads) if reads else 1
             logits, state = backend.forward(
@@ -103,23 +105,27 @@ class PrefixScorer:
                 keep,
                 want_state=bool(going or keepers),
             )
-            self.counters.tokens_forwarded += len(active) * chunk
+            self.counters.tokens_forwarded += len(rows) * chunk
             self.counters.forward_calls += 1
             if reads:
                 _read(logits, chunk - keep, reads)
             past += chunk
-            for i in active:
-                pos[i] += chunk
-            if keepers:
+            finished += len(rows) - len(going)
+            after = [(rows[k][0], rows[k][1] + chunk) for k in going]
+            picks = list(going)
+            joining = sum(len(rows[k][0].children) for k in keepers)
+            if keepers and len(after) + joining <= room:
+                for k in keepers:
+                    after += [(child, 0) for child in rows[k][0].children]
+                    picks += [k] * len(rows[k][0].children)
+            elif keepers:
                 snapshot = backend.select(state, self._rows(keepers))
-                kids = [
-                    (c, slot) for slot, k in enumerate(keepers) for c in nodes[active[k]].children
-                ]
-                children.append(_Job([c for c, _ in kids], snapshot, [s for _, s in kids], past))
-            if going and done:
-                state = backend.select(state, self._rows(going))
-            active = [active[k] for k in going]
-        return children
+                kids = [(c, slot) for slot, k in enumerate(keepers) for c in rows[k][0].children]
+                spawned.append(_Job([c for c, _ in kids], snapshot, [s for _, s in kids], past))
+            if after and picks != list(range(len(rows))):
+                state = backend.select(state, self._rows(picks))
+            rows = after
+        return spawned, finished
 
     def _chunk(self, rem: list[int], inner: list[bool], state: Any | None) -> int:
         """Tokens every row gets this round (see the module docstring)."""
