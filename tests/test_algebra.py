@@ -35,9 +35,9 @@ def sympy_group(group) -> PermutationGroup:
     return PermutationGroup(gens or [Permutation(list(identity(group.degree)))])
 
 
-@pytest.mark.parametrize("name", CATALOG)
+@pytest.mark.parametrize("name", list(dict.fromkeys([*CATALOG, *GROUPS.values()])))
 def test_order_and_classification_match_sympy(name):
-    group = catalog_group(name)
+    group = parse_group(name)
     reference = sympy_group(group)
     assert group.order == reference.order()
     assert group.is_abelian == reference.is_abelian
