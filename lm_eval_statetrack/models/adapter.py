@@ -36,7 +36,7 @@ from lm_eval_statetrack.models.batching import BatchSizer, Counters
 from lm_eval_statetrack.models.generation import generate_batch
 from lm_eval_statetrack.models.options import AdapterOptions, parse_options
 from lm_eval_statetrack.models.prefix_scorer import PrefixScorer
-from lm_eval_statetrack.models.trie import build_tree, distinct_prefixes
+from lm_eval_statetrack.models.trie import build_tree
 from lm_eval_statetrack.models.verify import default_tolerance, verify_scores
 
 MAX_STEPS = 64  # step-only models: children longer than this are scanned from scratch
@@ -230,8 +230,7 @@ class StateTrackLM(TemplateLM):
         for context, continuation in pairs:
             n = len(context) - len(context.rstrip())
             split.append((context[: len(context) - n], context[len(context) - n :] + continuation))
-        wanted = {c for c, _ in split} | {c + k for c, k in split}
-        ids = self._encode_many(sorted(wanted))
+        ids = self._encode_many(list({c for c, _ in split} | {c + k for c, k in split}))
         out = []
         for (context, continuation), (ctx_s, cont_s) in zip(pairs, split):
             if context == "":
@@ -244,14 +243,26 @@ class StateTrackLM(TemplateLM):
         return out
 
     def _encode_many(self, strings: list[str]) -> dict[str, list[int]]:
-        """``tok_encode`` of each string, in two batched calls."""
+        """``tok_encode`` of each string, in two batched calls (straight to the Rust
+        tokenizer when there is one: the same ids, without per-string Python objects)."""
         bos = self.tokenizer.decode(self.prefix_token_id)
+        fast = getattr(self.tokenizer, "backend_tokenizer", None)
         out: dict[str, list[int]] = {}
         for skip_bos in (False, True):
             group = [s for s in strings if has_bos_prefix(s, bos) == skip_bos]
-            if group:
-                kwargs = {"add_special_tokens": False} if skip_bos else {}
-                out.update(zip(group, self.tokenizer(group, **kwargs)["input_ids"]))
+            if not group:
+                continue
+            kwargs = {"add_special_tokens": False} if skip_bos else {}
+            ids = None
+            if fast is not None:
+                ids = [e.ids for e in fast.encode_batch(group, add_special_tokens=not skip_bos)]
+                for i in {0, len(group) - 1}:  # guard: Python-side pre-processing differs
+                    if ids[i] != self.tokenizer.encode(group[i], **kwargs):
+                        ids = None
+                        break
+            if ids is None:
+                ids = self.tokenizer(group, **kwargs)["input_ids"]
+            out.update(zip(group, ids))
         return out
 
     def _loglikelihood_tokens(self, requests: list[Encoded], disable_tqdm: bool = False, **kw):
@@ -314,7 +325,7 @@ class StateTrackLM(TemplateLM):
             max_steps=None if self.backend.continues_multi_token else MAX_STEPS,
         )
         before = self.counters.tokens_forwarded
-        unique = distinct_prefixes([c + k for c, k in zip(contexts, conts)])
+        unique = tree.unique_tokens
         self.counters.unique_tokens += unique
         self.counters.requests += len(encoded)
         bar = tqdm(

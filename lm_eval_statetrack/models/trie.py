@@ -49,6 +49,7 @@ class PrefixTree:
 
     root: Node
     requests: list[list[Need]] = field(default_factory=list)
+    unique_tokens: int = 0  # distinct prefixes of the full context+continuation sequences
 
     def nodes(self) -> list[Node]:
         found, stack = [], list(self.root.children)
@@ -135,16 +136,26 @@ def _path(
 def _attach_needs(
     tree: PrefixTree, full: list[list[int]], context_lengths: list[int], flat: bool
 ) -> None:
+    """Register each request's needs; count the distinct prefixes of the full sequences
+    (the input tree's tokens, plus each final token that extends no input)."""
     by_input: dict[tuple[int, ...], list[int]] = {}
     for i, seq in enumerate(full):
         by_input.setdefault(tuple(seq[:-1]), []).append(i)
     if flat:
         own = {tuple(node.tokens): node for node in tree.root.children}
+        tree.unique_tokens = distinct_prefixes(full)
     else:
-        index = {id(n): {c.tokens[0]: c for c in n.children} for n in [tree.root, *tree.nodes()]}
+        nodes = tree.nodes()
+        index = {id(n): {c.tokens[0]: c for c in n.children} for n in [tree.root, *nodes]}
+        tree.unique_tokens = sum(len(n.tokens) for n in nodes)
     tree.requests = [[] for _ in full]
     for inp, members in by_input.items():
         path = [(own[inp], 0)] if flat else _path(index, tree.root, inp)
+        if not flat:
+            end, start = path[-1]
+            last = len(inp) - start  # position in `end` just after the input
+            grows = {end.tokens[last]} if last < len(end.tokens) else set(index[id(end)])
+            tree.unique_tokens += len({full[i][-1] for i in members} - grows)
         for i in members:
             seq = full[i]
             for pos in range(context_lengths[i] - 1, len(seq) - 1):
