@@ -17,7 +17,7 @@ from oracles.common import OracleError
 from lm_eval_statetrack.datasets import docs
 from lm_eval_statetrack.families import get_family
 from lm_eval_statetrack.families.base import SPLITS
-from lm_eval_statetrack.families.chess import LGM_CHANCE, MAX_GEN_TOKS, PROMPT_SIZES
+from lm_eval_statetrack.families.chess import LGM_CHANCE, MAX_GEN_TOKS, PROMPT_CHARS
 from lm_eval_statetrack.families.chess_notation import NotationError, parse, render
 from lm_eval_statetrack.families.chess_scoring import endsquare_results, legal_results, squares_in
 
@@ -190,16 +190,16 @@ def test_every_legal_answer_fits_in_max_gen_toks_even_one_byte_per_token():
 
 
 def test_readme_prompt_sizes_and_lgm_chance_are_current():
-    for name, sizes in PROMPT_SIZES.items():
+    for name, sizes in PROMPT_CHARS.items():
         lengths = FAMILY.variants[name].lengths
-        for length, (chars, _) in zip(lengths, sizes):
+        for length, chars in zip(lengths, sizes):
             prompts = [d["prompt"] for d in docs("chess", name, length)]
             assert round(statistics.mean(map(len, prompts))) == chars, (name, length)
         demos = [
             f"{d['prompt']} {d['choices'][d['answer']]}\n\n"
             for d in docs("chess", name, lengths[0], "train")
         ]
-        assert round(statistics.mean(map(len, demos))) == sizes[-1][0], name
+        assert round(statistics.mean(map(len, demos))) == sizes[-1], name
     lgm = [
         statistics.mean(len(d["targets"]) for d in docs("chess", "endsquare_uci", n)) / 64
         for n in FAMILY.variants["endsquare_uci"].lengths

@@ -12,8 +12,9 @@ Tasks (each in ``_uci`` and ``_san``): ``piece`` asks which piece stands on a sq
 legal-move (LgM) accuracy; ``legal`` asks for every legal destination of a piece (BIG-bench
 chess_state_tracking, generative); ``s5reduction`` is the S5 word problem played as
 chess (:mod:`chess_s5`). Length counts plies (half-moves) for the game tasks and
-transpositions (eight plies each) for ``s5reduction``. Documents are built by parsing the
-rendered move list, so every answer follows from the text the model reads.
+transpositions (eight plies each) for ``s5reduction``. Games are kept as UCI move lists and
+read back through our strict parser (:mod:`chess_notation`), which also writes the SAN
+text from the moves it read, so every answer follows from the text the model sees.
 """
 
 from __future__ import annotations
@@ -310,27 +311,29 @@ def _variants() -> list[Variant]:
 
 
 # Mean size of a zero-shot test prompt at L = 4..128, then of one few-shot demo (prompt,
-# answer and the blank line after it): (characters, SmolLM2-135M tokens).
+# answer and the blank line after it), in characters and in SmolLM2-135M tokens.
 # tests/test_chess.py recomputes the characters; the tokens were measured 2026-11-26.
-PROMPT_SIZES = {
-    "piece_uci": ((124, 46), (144, 62), (184, 94), (264, 158), (424, 286), (745, 543), (136, 49)),
-    "piece_san": ((124, 45), (144, 61), (188, 94), (285, 170), (486, 324), (882, 633), (136, 48)),
-    "endsquare_uci": (
-        (170, 57), (190, 73), (230, 105), (310, 169), (470, 297), (791, 554), (175, 60),
-    ),
-    "endsquare_san": (
-        (170, 56), (190, 72), (234, 105), (331, 181), (532, 335), (928, 644), (175, 59),
-    ),
-    "legal_uci": ((182, 56), (202, 72), (242, 104), (322, 168), (482, 296), (803, 553), (191, 62)),
-    "legal_san": ((182, 55), (202, 71), (246, 104), (343, 180), (544, 334), (940, 643), (191, 61)),
-    "s5reduction_uci": (
-        (287, 190), (447, 318), (767, 574), (1407, 1086), (2687, 2110), (5247, 4158), (260, 162),
-    ),
-    "s5reduction_san": (
-        (322, 207), (525, 360), (933, 665), (1778, 1306), (3537, 2656), (7057, 5357), (285, 172),
-    ),
-}  # fmt: skip
-LGM_CHANCE = (4.4, 4.7, 5.6, 7.8, 9.4, 10.9)  # % = mean legal ending squares / 64, L = 4..128
+PROMPT_CHARS = {
+    "piece_uci": (124, 144, 184, 264, 424, 745, 136),
+    "piece_san": (124, 144, 188, 285, 485, 882, 136),
+    "endsquare_uci": (170, 190, 230, 310, 470, 791, 175),
+    "endsquare_san": (170, 190, 234, 331, 531, 928, 175),
+    "legal_uci": (182, 202, 242, 322, 482, 803, 190),
+    "legal_san": (182, 202, 246, 343, 543, 940, 190),
+    "s5reduction_uci": (287, 447, 767, 1407, 2687, 5247, 260),
+    "s5reduction_san": (322, 525, 933, 1778, 3537, 7057, 285),
+}
+PROMPT_TOKENS = {
+    "piece_uci": (46, 62, 94, 158, 286, 543, 49),
+    "piece_san": (45, 61, 94, 170, 324, 634, 48),
+    "endsquare_uci": (57, 73, 105, 169, 297, 554, 60),
+    "endsquare_san": (56, 72, 105, 181, 335, 645, 60),
+    "legal_uci": (56, 72, 104, 168, 296, 553, 61),
+    "legal_san": (55, 71, 104, 180, 334, 644, 61),
+    "s5reduction_uci": (190, 318, 574, 1086, 2110, 4158, 162),
+    "s5reduction_san": (207, 360, 665, 1306, 2656, 5357, 172),
+}
+LGM_CHANCE = (4.0, 5.1, 6.8, 7.8, 9.3, 11.7)  # % = mean legal ending squares / 64, L = 4..128
 
 
 def _table(header: list[str], rows: list[list[str]]) -> str:
@@ -340,8 +343,8 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 def _sizes_table() -> str:
     rows = [
-        [f"`{name}`", *(f"{chars} / {tokens}" for chars, tokens in sizes)]
-        for name, sizes in PROMPT_SIZES.items()
+        [f"`{name}`", *(f"{c} / {t}" for c, t in zip(chars, PROMPT_TOKENS[name]))]
+        for name, chars in PROMPT_CHARS.items()
     ]
     return _table(["variant", *(f"L={n}" for n in LENGTHS), "one demo"], rows)
 

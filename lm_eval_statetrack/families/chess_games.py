@@ -75,12 +75,26 @@ def move_weights(board: chess.Board, moves: list[chess.Move]) -> list[int]:
     return weights
 
 
+def _draw(rng: StableRandom, weights: list[int]) -> int:
+    x = rng.below(sum(weights))
+    for i, weight in enumerate(weights):
+        x -= weight
+        if x < 0:
+            return i
+    raise AssertionError("unreachable: x < sum(weights)")
+
+
 def choose_move(board: chess.Board, rng: StableRandom) -> chess.Move | None:
-    """The policy's move, or None when the side to move has none."""
-    moves = list(board.legal_moves)
+    """The policy's move, or None when the side to move has none.
+
+    Legal moves are ordered by (from, to, promotion), so games depend on the rules, not on
+    python-chess's generation order. Undoing one's own last move is a last resort (no
+    immediate repetition).
+    """
+    moves = sorted(board.legal_moves, key=_order)
     if not moves:
         return None
-    if len(board.move_stack) >= 2:  # no immediate repetition: don't undo one's last move
+    if len(board.move_stack) >= 2:
         last = board.move_stack[-2]
         back = (last.to_square, last.from_square)
         moves = [m for m in moves if (m.from_square, m.to_square) != back] or moves
@@ -91,6 +105,10 @@ def choose_move(board: chess.Board, rng: StableRandom) -> chess.Move | None:
         if x < 0:
             return move
     raise AssertionError("unreachable: x < sum(weights)")
+
+
+def _order(move: chess.Move) -> int:
+    return (move.from_square * 64 + move.to_square) * 8 + (move.promotion or 0)
 
 
 def game_over(board: chess.Board) -> bool:
