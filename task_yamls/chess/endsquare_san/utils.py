@@ -2,5 +2,4 @@
 """Entry points named by the YAML files in this folder."""
 
 from lm_eval_statetrack.datasets import build_dataset  # noqa: F401
-from lm_eval_statetrack.families.chess_scoring import endsquare_results  # noqa: F401
-from lm_eval_statetrack.families.chess_scoring import legal_results  # noqa: F401
+from lm_eval_statetrack.families.chess_scoring import endsquare_results, legal_results  # noqa: F401
