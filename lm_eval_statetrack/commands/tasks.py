@@ -10,6 +10,9 @@ from lm_eval_statetrack.families import FAMILY_MODULES, get_family
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--family", choices=sorted(FAMILY_MODULES), help="only this family")
+    parser.add_argument(
+        "--all", action="store_true", help="include opt-in families (the group catalog)"
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
@@ -34,7 +37,11 @@ def rows(family_names: list[str]) -> list[dict]:
 
 
 def run(args: argparse.Namespace) -> int:
-    table = rows([args.family] if args.family else list(FAMILY_MODULES))
+    if args.family:
+        names = [args.family]
+    else:
+        names = [n for n in FAMILY_MODULES if args.all or not get_family(n).opt_in]
+    table = rows(names)
     if args.json:
         print(json.dumps(table, indent=2))
         return 0
@@ -55,5 +62,7 @@ def run(args: argparse.Namespace) -> int:
         print("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
     print(
         "\nTask names: statetrack_<family>_<variant>_len<L>; run all with --tasks 'statetrack_*'."
+        "\nOpt-in families (statetrack tasks --all) are named statetrack-<family>_<variant>_len<L>"
+        " so that glob skips them: --tasks 'statetrack-catalog_*'."
     )
     return 0
