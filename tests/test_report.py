@@ -53,6 +53,7 @@ def _evaluate(
         device="cpu",
         evaluation_tracker=tracker,
         task_manager=manager,
+        log_samples=False,  # as the CLI without --log_samples
     )
     tracker.save_results_aggregated(results=results, samples=None)
     return max(out.rglob("results_*.json"), key=lambda p: p.stat().st_mtime)
@@ -373,13 +374,16 @@ def test_readme_section(runs, tmp_path, capsys):
     before = "# Title\n\n```bash\n# a comment, not a heading\n```\n\n## Results\n\nold text\n"
     after = "## Next\n\nkept\n"
     readme.write_text(before + after)
+    intro = _write(tmp_path / "intro.md", "These are tiny random models.\n")
     out = tmp_path / "figures"
-    assert main(["report", str(runs["a_full"]), "--out", str(out), "--readme", str(readme)]) == 0
+    args = [str(runs["a_full"]), "--out", str(out), "--readme", str(readme)]
+    assert main(["report", *args, "--readme-intro", str(intro)]) == 0
     text = readme.read_text()
     assert text.startswith(before.split("old text")[0]) and text.endswith(after)
     assert "old text" not in text and "### Horizons" in text
+    assert text.index("These are tiny random models.") < text.index("### Horizons")
     link = "../figures/wordproblem.png"
     assert f"]({link})" in text and (readme.parent / link).is_file()
-    assert f"statetrack report {runs['a_full']} --out {out} --readme {readme}" in text
+    assert f"\nstatetrack report {' '.join(args)} --readme-intro {intro}\n```" in text
     with pytest.raises(ValueError, match="no line equal to '## Missing'"):
         replace_section(text, "## Missing", "body")

@@ -51,6 +51,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(figure links relative to the file)",
     )
     parser.add_argument("--readme-heading", default="## Results", help="default: '## Results'")
+    parser.add_argument(
+        "--readme-intro",
+        type=Path,
+        help="a Markdown file put first in the README section (what the models and runs are)",
+    )
 
 
 def _command(args: argparse.Namespace) -> str:
@@ -63,6 +68,8 @@ def _command(args: argparse.Namespace) -> str:
     words += ["--readme", str(args.readme)]
     if args.readme_heading != "## Results":
         words += ["--readme-heading", args.readme_heading]
+    if args.readme_intro:
+        words += ["--readme-intro", str(args.readme_intro)]
     return shlex.join(words)
 
 
@@ -104,6 +111,8 @@ def run(args: argparse.Namespace) -> int:
         written.append(report_md)
         if args.readme:
             body = markdown(summary, figures, args.readme.parent, level=2, command=_command(args))
+            if args.readme_intro:
+                body = args.readme_intro.read_text(encoding="utf-8").strip() + "\n\n" + body
             text = args.readme.read_text(encoding="utf-8")
             args.readme.write_text(replace_section(text, args.readme_heading, body), "utf-8")
             written.append(args.readme)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -300,6 +300,11 @@ def _name_runs(runs: list[Run], labels: Sequence[str], notes: list[str]) -> list
                 )
             target.scores.update(run.scores)
             target.paths.extend(run.paths)
+            dates = [d for d in (target.date, run.date) if d != "unknown"]
+            target.date = max(dates, default="unknown")
+            if run.model.model_id not in target.model.model_id.split(", "):
+                merged_id = f"{target.model.model_id}, {run.model.model_id}"
+                target.model = replace(target.model, model_id=merged_id)
         return list(named.values())
     seen: dict[str, int] = {}
     for run in runs:
