@@ -161,8 +161,9 @@ def horizon_range(
 @dataclass(frozen=True)
 class Gap:
     """log2(control horizon / hard horizon): how many doublings of length the hard variant
-    loses against its control. ``relation`` is "=", ">=", "<=", ">" or "<" when a horizon is
-    censored or none (then ``doublings`` is the bound), "?" when the data cannot say."""
+    loses against its control. ``relation`` is "=" between two exact horizons; ">=", "<=",
+    ">" or "<" when one is censored or none (then ``doublings`` is the bound); "?" (and no
+    ``doublings``) when the data cannot say."""
 
     doublings: float | None
     relation: str
