@@ -297,10 +297,10 @@ def gpu(args) -> dict:
               "tasks": GPU_TASKS, "limit": limit, "runs": [], "skipped": []}  # fmt: skip
     dtype = "bfloat16" if cuda else "float32"
     plan = [
-        ("statetrack", f"pretrained={ssm_dir},dtype={dtype}", "auto"),
+        ("statetrack", f"pretrained={ssm_dir},dtype={dtype},verify=20", "auto"),
         ("mamba_ssm", f"pretrained={ssm_dir},tokenizer={ssm_dir},dtype={dtype}", 64),
         ("hf", f"pretrained={hf_dir},dtype={dtype}", 64),
-        ("statetrack", f"pretrained={hf_dir},dtype={dtype},backend=hf", "auto"),
+        ("statetrack", f"pretrained={hf_dir},dtype={dtype},backend=hf,verify=20", "auto"),
     ]
     for model, model_args, batch in plan:
         if time.monotonic() > deadline:
@@ -315,7 +315,24 @@ def gpu(args) -> dict:
         print(json.dumps(strip(run)), flush=True)
     base = report["runs"][0] if report["runs"] else None
     for run in report["runs"][1:]:
-        run["vs_first"] = compare(base, run)
+        run["vs_first"] = {
+            **compare(base, run),
+            "wall_x": round(run["wall_s"] / base["wall_s"], 2),
+            "model_x": round(run["model_s"] / max(base["model_s"], 1e-9), 2),
+        }
+    for run in report["runs"]:
+        counters = run["statetrack"].get("statetrack_counters")
+        if counters and run["model_s"]:
+            run["forwarded_tokens_per_s"] = round(counters["tokens_forwarded"] / run["model_s"])
+    exact_dir = ssm_dir if cuda else hf_dir  # float32: reuse must match within 1e-4
+    try:
+        exact = evaluate(
+            "statetrack", f"pretrained={exact_dir},dtype=float32,verify=50",
+            GPU_TASKS[:1], 10, "auto", device,
+        )  # fmt: skip
+        report["float32_verify"] = exact["statetrack"]
+    except Exception as exc:
+        report["skipped"].append(f"float32 verify: {type(exc).__name__}: {exc}")
     if cuda:
         for name, path, backend in (("mamba_ssm", ssm_dir, "mamba_ssm"), ("hf", hf_dir, "hf")):
             try:
@@ -325,15 +342,16 @@ def gpu(args) -> dict:
                 report["skipped"].append(f"ceiling {name}: {type(exc).__name__}: {exc}")
     remaining = deadline - time.monotonic()
     if args.suite_seconds and remaining > 60:
-        report["suite"] = suite(ssm_dir if cuda else hf_dir, dtype, device, min(
-            args.suite_seconds, remaining), out)  # fmt: skip
+        pattern = "statetrack_*" if cuda else "statetrack_wordproblem_z2_*"  # dry run: plumbing
+        seconds = min(args.suite_seconds, remaining)
+        report["suite"] = suite(ssm_dir if cuda else hf_dir, dtype, device, pattern, seconds, out)
     for run in report["runs"]:
         run.pop("logps", None)
     (out / "gpu_check.json").write_text(json.dumps(report, indent=2))
     return report
 
 
-def suite(path: Path, dtype: str, device: str, seconds: float, out: Path) -> dict:
+def suite(path: Path, dtype: str, device: str, pattern: str, seconds: float, out: Path) -> dict:
     """The whole ``statetrack_*`` suite through the real CLI, under a time limit."""
     import subprocess
 
@@ -343,7 +361,7 @@ def suite(path: Path, dtype: str, device: str, seconds: float, out: Path) -> dic
     )
     cmd = [
         sys.executable, "-c", launcher, "--model", "statetrack",
-        "--model_args", f"pretrained={path},dtype={dtype}", "--tasks", "statetrack_*",
+        "--model_args", f"pretrained={path},dtype={dtype}", "--tasks", pattern,
         "--batch_size", "auto", "--device", device, "--output_path", str(out / "suite"),
     ]  # fmt: skip
     if device == "cpu":
@@ -355,7 +373,7 @@ def suite(path: Path, dtype: str, device: str, seconds: float, out: Path) -> dic
         (out / "suite.log").write_text(proc.stdout[-20000:] + proc.stderr[-20000:])
     except subprocess.TimeoutExpired:
         status = f"timed out after {seconds:.0f} s"
-    return {"status": status, "wall_s": round(time.perf_counter() - t, 1)}
+    return {"tasks": pattern, "status": status, "wall_s": round(time.perf_counter() - t, 1)}
 
 
 def print_gpu_summary(report: dict) -> None:
@@ -366,9 +384,12 @@ def print_gpu_summary(report: dict) -> None:
             f"{run['model']:<11} {run['model_args'].split(',')[-1]:<14} wall {run['wall_s']:>7.1f}"
             f" s  model {run['model_s']:>7.1f} s  acc {run['acc']}  "
             f"kernels {run['statetrack'].get('statetrack_kernels', '-')}  "
-            f"fwd/unique {counters.get('forwarded_per_unique', '-')}  {run.get('vs_first', '')}"
+            f"fwd/unique {counters.get('forwarded_per_unique', '-')}  "
+            f"fwd tok/s {run.get('forwarded_tokens_per_s', '-')}  {run.get('vs_first', '')}"
         )
-    for key in ("ceiling_tokens_per_s_mamba_ssm", "ceiling_tokens_per_s_hf", "suite"):
+    for key in (
+        "ceiling_tokens_per_s_mamba_ssm", "ceiling_tokens_per_s_hf", "float32_verify", "suite"
+    ):  # fmt: skip
         if key in report:
             print(f"{key}: {report[key]}")
     for line in report["skipped"]:

@@ -314,6 +314,8 @@ def test_greedy_generation_matches_transformers_generate(tiny, arch):
         assert text == lm.tok_decode(ref[0, ids.shape[1] :].tolist()), (arch, prompt)
     alone = [_generate(lm, [p], until=["\u0000never"], max_gen_toks=8)[0] for p in prompts]
     assert alone == batched
+    plain = StateTrackLM(pretrained=str(path), device="cpu", prefix_reuse=False)
+    assert _generate(plain, prompts, until=["\u0000never"], max_gen_toks=8) == batched
 
 
 def test_generation_stops_at_stop_sequences_while_decoding(tmp_path):

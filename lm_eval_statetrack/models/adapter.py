@@ -255,7 +255,8 @@ class StateTrackLM(TemplateLM):
             kwargs = {"add_special_tokens": False} if skip_bos else {}
             ids = None
             if fast is not None:
-                ids = [e.ids for e in fast.encode_batch(group, add_special_tokens=not skip_bos)]
+                encode = getattr(fast, "encode_batch_fast", fast.encode_batch)  # no offsets
+                ids = [e.ids for e in encode(group, add_special_tokens=not skip_bos)]
                 for i in {0, len(group) - 1}:  # guard: Python-side pre-processing differs
                     if ids[i] != self.tokenizer.encode(group[i], **kwargs):
                         ids = None
@@ -410,6 +411,7 @@ class StateTrackLM(TemplateLM):
                         self.eot_token_id,
                         lambda t: self.tok_decode(t, skip_special_tokens=False),
                         self.counters,
+                        reuse=self.reuse,
                     )
                 except RuntimeError as exc:
                     if self.sizer.back_off(exc, len(batch)):

@@ -6,6 +6,8 @@ afterwards), so all rows of the state have always seen the same number of tokens
 pad token ever passes through a recurrent state. While every row is still reading, and
 the model can continue several tokens on top of a state, rows advance in whole chunks.
 A row leaves the batch as soon as a stop sequence appears or ``max_new`` tokens are out.
+Without state reuse (``prefix_reuse=false``, or a backend that cannot) each row is decoded
+with one full forward per token instead.
 """
 
 from __future__ import annotations
@@ -30,11 +32,16 @@ def generate_batch(
     eos_id: int | None,
     decode: Callable[[list[int]], str],
     counters: Counters,
+    reuse: bool = True,
 ) -> list[list[int]]:
     """Greedy continuations (token ids) of non-empty ``contexts``, decoded together."""
     out: list[list[int]] = [[] for _ in contexts]
     if max_new <= 0:
         return out
+    if not reuse:
+        return [
+            _generate_plain(backend, c, max_new, stops, eos_id, decode, counters) for c in contexts
+        ]
     pos = [0] * len(contexts)
     active, state, past = list(range(len(contexts))), None, 0
     with torch.no_grad():
@@ -71,4 +78,20 @@ def generate_batch(
                     rows = torch.tensor(going, dtype=torch.long, device=backend.device)
                     state = backend.select(state, rows)
                 active = [active[k] for k in going]
+    return out
+
+
+def _generate_plain(backend, context, max_new, stops, eos_id, decode, counters) -> list[int]:
+    """For a backend that cannot continue from a state: one full forward per token."""
+    out: list[int] = []
+    with torch.no_grad():
+        while len(out) < max_new:
+            ids = torch.tensor([context + out], device=backend.device)
+            logits, _ = backend.forward(ids, None, 0, 1, want_state=False)
+            counters.tokens_forwarded += ids.shape[1]
+            counters.forward_calls += 1
+            out.append(int(logits[0, -1].float().argmax()))
+            counters.generated_tokens += 1
+            if (eos_id is not None and out[-1] == eos_id) or stop_reached(decode(out), stops):
+                break
     return out
