@@ -362,7 +362,7 @@ def test_submit_and_validate(runs, tmp_path, capsys):
     other_version["versions"][first] = 99
     other_version = _write(tmp_path / "v99.json", other_version)
     assert main(["submit", str(other_version), "--out", str(tmp_path / "x.json")]) == 2
-    assert f"{first} ran version 99, the installed suite has version 1" in capsys.readouterr().err
+    assert f"{first}: ran version 99, the installed suite has version 1" in capsys.readouterr().err
     assert main(["submit", str(runs["a"]), str(runs["b"]), "--out", str(tmp_path / "y.json")]) == 2
     assert "exactly one model" in capsys.readouterr().err
     assert not (tmp_path / "x.json").exists() and not (tmp_path / "y.json").exists()

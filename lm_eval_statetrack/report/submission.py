@@ -37,15 +37,17 @@ class SubmissionError(ValueError):
     """The results cannot become a submission; the message says why and what to do."""
 
 
-def _suite_problem(task: str, family: str, variant: str, length: int, version) -> str | None:
+def _suite_problem(family: str, variant: str, length: int, version) -> str | None:
+    """Why the installed suite cannot vouch for a task's docs, or None."""
     spec = installed_variant(family, variant)
     if spec is None or length not in spec.lengths:
-        return f"{task} is not in the installed suite (lm-eval-statetrack {__version__})"
+        return f"not in the installed suite (lm-eval-statetrack {__version__})"
     installed = installed_version(family)
     if str(version) != str(installed):
+        used = "records no task version" if version is None else f"ran version {version}"
         return (
-            f"{task} ran version {version}, the installed suite has version {installed}: "
-            "install the suite version the results were made with, or re-run"
+            f"{used}, the installed suite has version {installed}: install the suite version "
+            "the results were made with, or re-run"
         )
     return None
 
@@ -53,13 +55,17 @@ def _suite_problem(task: str, family: str, variant: str, length: int, version) -
 def build(run: Run, frac: float = DEFAULT_FRAC, model_id: str | None = None) -> dict:
     """The submission of one model's run; raises SubmissionError for tasks whose docs the
     installed suite cannot vouch for (other version, unknown task)."""
-    problems = [
-        p
-        for s in run.scores.values()
-        if (p := _suite_problem(s.task, s.family, s.variant, s.length, s.version))
-    ]
+    problems: dict[str, list[str]] = {}
+    for s in run.scores.values():
+        if reason := _suite_problem(s.family, s.variant, s.length, s.version):
+            problems.setdefault(reason, []).append(s.task)
     if problems:
-        raise SubmissionError("; ".join(problems))
+        raise SubmissionError(
+            "; ".join(
+                f"{tasks[0]}{f' and {len(tasks) - 1} more' if len(tasks) > 1 else ''}: {reason}"
+                for reason, tasks in problems.items()
+            )
+        )
     summary = summarize(Loaded([run], []), frac)
     tasks = {}
     for curve in summary.curves:
@@ -145,9 +151,9 @@ def _check_task(name: str, task: Mapping, verdict: Verdict) -> Point | None:
     if (tid.family, tid.variant, tid.length) != (task["family"], task["variant"], task["length"]):
         verdict.errors.append(f"{name}: family/variant/length fields disagree with the name")
         return None
-    problem = _suite_problem(name, tid.family, tid.variant, tid.length, task["version"])
+    problem = _suite_problem(tid.family, tid.variant, tid.length, task["version"])
     if problem:
-        verdict.errors.append(problem)
+        verdict.errors.append(f"{name}: {problem}")
         return None
     spec = installed_variant(tid.family, tid.variant)
     if task["metric"] not in spec.metrics:

@@ -186,7 +186,11 @@ def _version_notes(run: Run) -> list[str]:
     notes = []
     for family in dict.fromkeys(s.family for s in run.scores.values()):
         installed = installed_version(family)
-        used = {str(s.version) for s in run.scores.values() if s.family == family}
+        used = {
+            "unrecorded" if s.version is None else str(s.version)
+            for s in run.scores.values()
+            if s.family == family
+        }
         if installed is None:
             notes.append(f"{run.label}: family {family!r} is not in the installed suite")
         elif used != {str(installed)}:
