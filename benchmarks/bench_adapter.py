@@ -23,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -204,16 +205,25 @@ def cpu(args) -> dict:
     torch.set_num_threads(args.threads)
     work = Path(tempfile.mkdtemp(prefix="bench_adapter_"))
     task_manager()  # index the tasks once, before any timing
-    report = {"machine": machine(), "task": args.task, "limit": args.limit, "rows": []}
+    report = {
+        "machine": machine(),
+        "task": args.task,
+        "limit": args.limit,
+        "batch_size": args.batch_size,
+        "threads": args.threads,
+        "repeats": args.repeats,
+        "rows": [],
+    }
     for arch in args.archs:
         path = save_hf(work / arch, arch, hidden=32, layers=2)
         model_args = f"pretrained={path},dtype=float32"
-        runs = {}
-        for model in ("hf", "statetrack"):
-            runs[model] = evaluate(
-                model, model_args, [args.task], args.limit, args.batch_size, "cpu"
-            )
-        hf, ours = runs["hf"], runs["statetrack"]
+        runs: dict[str, list[dict]] = {"hf": [], "statetrack": []}
+        for _ in range(args.repeats):  # alternate, so load changes hit both alike
+            for model in runs:
+                runs[model].append(
+                    evaluate(model, model_args, [args.task], args.limit, args.batch_size, "cpu")
+                )
+        hf, ours = median_run(runs["hf"]), median_run(runs["statetrack"])
         counters = ours["statetrack"]["statetrack_counters"]
         row = {
             "arch": arch,
@@ -233,8 +243,21 @@ def cpu(args) -> dict:
     return report
 
 
+def median_run(runs: list[dict]) -> dict:
+    """The first run, with wall and model times replaced by their medians."""
+    return {
+        **runs[0],
+        "wall_s": statistics.median(r["wall_s"] for r in runs),
+        "model_s": statistics.median(r["model_s"] for r in runs),
+    }
+
+
 def print_cpu_table(report: dict) -> None:
-    print(f"\n{report['machine']}; {report['task']}, --limit {report['limit']}")
+    print(
+        f"\n{report['machine']}; {report['task']}, --limit {report['limit']}, batch size "
+        f"{report['batch_size']}, {report['threads']} torch thread(s), medians of "
+        f"{report['repeats']} alternating runs"
+    )
     print("| arch | hf wall | statetrack wall | speed-up | model time hf / ours | "
           "forwarded / unique | max abs d log p | same choice |")  # fmt: skip
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -405,6 +428,7 @@ def main() -> None:
     c.add_argument("--batch-size", type=int, default=32)
     c.add_argument("--archs", nargs="+", default=["mamba", "llama"])
     c.add_argument("--threads", type=int, default=1)
+    c.add_argument("--repeats", type=int, default=3)
     c.add_argument("--json", type=Path)
     g = sub.add_parser("gpu")
     g.add_argument("--out", required=True)

@@ -32,14 +32,13 @@ from tqdm import tqdm
 
 from lm_eval_statetrack.models.backends import load_backend
 from lm_eval_statetrack.models.backends.base import logger, resolve_dtype
-from lm_eval_statetrack.models.batching import BatchSizer, Counters
+from lm_eval_statetrack.models.batching import BatchSizer, Counters, split_sorted
 from lm_eval_statetrack.models.generation import generate_batch
 from lm_eval_statetrack.models.options import AdapterOptions, parse_options
-from lm_eval_statetrack.models.prefix_scorer import PrefixScorer
+from lm_eval_statetrack.models.prefix_scorer import MAX_STEPS, PrefixScorer
 from lm_eval_statetrack.models.trie import build_tree
 from lm_eval_statetrack.models.verify import default_tolerance, verify_scores
 
-MAX_STEPS = 64  # step-only models: children longer than this are scanned from scratch
 MIN_SHARED = 16  # shared runs shorter than this are recomputed rather than stored
 
 Encoded = tuple[tuple[str | None, str | None], list[int], list[int]]
@@ -397,38 +396,51 @@ class StateTrackLM(TemplateLM):
         for key, members in groups.items():
             until = handle_stop_sequences(settings[key].get("until"), eos=eos)
             max_new = settings[key]["max_gen_toks"]
-            encoded = {i: self._gen_context(requests[i], max_new) for i in members}
-            members.sort(key=lambda i: len(encoded[i]))
-            start = 0
-            while start < len(members):
-                batch = members[start : start + self.sizer.size]
-                try:
-                    tokens = generate_batch(
-                        self.backend,
-                        [encoded[i] for i in batch],
-                        max_new,
-                        until,
-                        self.eot_token_id,
-                        lambda t: self.tok_decode(t, skip_special_tokens=False),
-                        self.counters,
-                        reuse=self.reuse,
-                    )
-                except RuntimeError as exc:
-                    if self.sizer.back_off(exc, len(batch)):
-                        continue
-                    raise
-                for i, toks in zip(batch, tokens):
-                    text = postprocess_generated_text(self.tok_decode(toks), until, None)
-                    out[i] = text
-                    self.cache_hook.add_partial("generate_until", requests[i].args, text)
-                bar.update(len(batch))
-                start += len(batch)
+            contexts = {i: self._gen_context(requests[i], max_new) for i in members}
+            for i, tokens in self._generate_group(contexts, until, max_new, bar.update).items():
+                text = postprocess_generated_text(self.tok_decode(tokens), until, None)
+                out[i] = text
+                self.cache_hook.add_partial("generate_until", requests[i].args, text)
         bar.close()
         logger.info(
             "statetrack: generation so far: %d tokens generated, %d forwarded",
             self.counters.generated_tokens,
             self.counters.tokens_forwarded,
         )
+        return out
+
+    def _generate_group(
+        self, contexts: dict[int, list[int]], until: list[str], max_new: int, progress
+    ) -> dict[int, list[int]]:
+        """Batches of similar context length (all rows step together once one of them
+        generates), halved on out-of-memory with ``batch_size=auto``."""
+
+        def batches(items: list[int]) -> list[list[int]]:
+            items = sorted(items, key=lambda i: len(contexts[i]))
+            runs = split_sorted(items, lambda i: len(contexts[i]), self.sizer.size, MAX_STEPS)
+            return runs[::-1]
+
+        queue, out = batches(list(contexts)), {}
+        while queue:
+            batch = queue.pop()
+            try:
+                tokens = generate_batch(
+                    self.backend,
+                    [contexts[i] for i in batch],
+                    max_new,
+                    until,
+                    self.eot_token_id,
+                    lambda t: self.tok_decode(t, skip_special_tokens=False),
+                    self.counters,
+                    reuse=self.reuse,
+                )
+            except RuntimeError as exc:
+                if not self.sizer.back_off(exc, len(batch)):
+                    raise
+                queue.extend(batches(batch))
+                continue
+            out.update(zip(batch, tokens))
+            progress(len(batch))
         return out
 
     def _gen_context(self, request, max_new: int) -> list[int]:

@@ -48,3 +48,19 @@ class BatchSizer:
             torch.cuda.empty_cache()
         logger.warning("statetrack: out of memory with %d rows; batch size now %d", rows, self.size)
         return True
+
+
+def split_sorted(items: list, length, size: int, max_spread: int | None) -> list[list]:
+    """Consecutive runs of ``items`` (sorted by ``length``) of at most ``size`` items and,
+    if ``max_spread`` is set, at most that much difference in length within a run."""
+    runs: list[list] = []
+    for item in items:
+        if (
+            runs
+            and len(runs[-1]) < size
+            and (max_spread is None or length(item) - length(runs[-1][0]) <= max_spread)
+        ):
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    return runs

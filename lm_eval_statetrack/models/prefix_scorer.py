@@ -22,8 +22,11 @@ from typing import Any
 import torch
 
 from lm_eval_statetrack.models.backends.base import Backend
-from lm_eval_statetrack.models.batching import BatchSizer, Counters
+from lm_eval_statetrack.models.batching import BatchSizer, Counters, split_sorted
 from lm_eval_statetrack.models.trie import Need, Node, PrefixTree
+
+# the most tokens a one-token-at-a-time model is stepped through on top of a state
+MAX_STEPS = 64
 
 
 @dataclass
@@ -59,14 +62,19 @@ class PrefixScorer:
                     stack.extend(self._batches(child)[::-1])
 
     def _batches(self, job: _Job) -> list[_Job]:
-        """Leaves and inner nodes in separate batches, each sorted by length."""
+        """Leaves and inner nodes in separate batches, each sorted by length. A model that
+        steps one token at a time on top of a state would step a fresh batch's rows from
+        its shortest length to its longest; those batches keep within MAX_STEPS tokens."""
         parents = job.parents or [0] * len(job.nodes)
-        size, out = self.sizer.size, []
+        stepping = job.state is None and not self.backend.continues_multi_token
+        out = []
         for inner in (False, True):
             group = [i for i, n in enumerate(job.nodes) if bool(n.children) == inner]
             group.sort(key=lambda i: len(job.nodes[i].tokens))
-            for s in range(0, len(group), size):
-                part = group[s : s + size]
+            spread = MAX_STEPS if stepping and inner else None
+            for part in split_sorted(
+                group, lambda i: len(job.nodes[i].tokens), self.sizer.size, spread
+            ):
                 nodes = [job.nodes[i] for i in part]
                 out.append(_Job(nodes, job.state, [parents[i] for i in part], job.past))
         return out
