@@ -59,10 +59,6 @@ class PrefixTree:
             stack.extend(node.children)
         return found
 
-    def input_tokens(self) -> int:
-        """Tokens a run of the tree forwards (before any padding)."""
-        return sum(len(node.tokens) for node in self.nodes())
-
 
 def common_prefix_length(a: Sequence[int], b: Sequence[int]) -> int:
     """Length of the longest common prefix (binary search on C-speed slice compares)."""

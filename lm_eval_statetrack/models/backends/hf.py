@@ -148,15 +148,17 @@ class HFBackend:
             )
             return f"torch fallback on {self.device.type} (kernels need CUDA)"
         missing = [p for p in packages if not importable(p)]
+        present = [p for p in packages if p not in missing]
         if missing:
             logger.warning(
-                "statetrack: %s runs transformers' pure-PyTorch fallback because %s is not "
-                "installed: correct but much slower. Fix: %s.",
+                "statetrack: %s runs transformers' pure-PyTorch fallback for its %s kernels, "
+                "which are not installed: correct but much slower. Fix: %s.",
                 self.model_type,
                 " and ".join(missing),
                 fix,
             )
-            return f"torch fallback (missing {', '.join(missing)})"
+            used = f"kernels: {', '.join(present)}; " if present else ""
+            return f"{used}torch fallback for {', '.join(missing)}"
         return "kernels: " + ", ".join(packages)
 
     @torch.no_grad()
