@@ -344,8 +344,7 @@ def test_mamba_ssm_and_fla_checkpoints_fail_clearly_on_cpu(tmp_path):
     mamba_dir = tmp_path / "mamba130m"
     mamba_dir.mkdir()
     config = {"d_model": 768, "n_layer": 24, "vocab_size": 50277, "ssm_cfg": {}}
-    (mamba_dir / "config.json").write_text(json.dumps(config))
-    byte_tokenizer().save_pretrained(mamba_dir)
+    (mamba_dir / "config.json").write_text(json.dumps(config))  # no tokenizer: fails first
     for backend in ("auto", "mamba_ssm"):
         with pytest.raises(RuntimeError, match=r"lm-eval-statetrack\[mamba\].*backend=hf"):
             StateTrackLM(pretrained=str(mamba_dir), device="cpu", backend=backend)
@@ -354,7 +353,6 @@ def test_mamba_ssm_and_fla_checkpoints_fail_clearly_on_cpu(tmp_path):
     fla_dir = tmp_path / "deltanet"
     fla_dir.mkdir()
     (fla_dir / "config.json").write_text(json.dumps({"model_type": "gated_deltaproduct"}))
-    byte_tokenizer().save_pretrained(fla_dir)
     with pytest.raises(RuntimeError, match=r"backend=fla runs only on a CUDA GPU.*\[fla\]"):
         StateTrackLM(pretrained=str(fla_dir), device="cpu")
 

@@ -65,8 +65,6 @@ class StateTrackLM(TemplateLM):
         opts = self.options
         self._setup_processes(opts.device)
         self.dtype = resolve_dtype(opts.dtype, self._device)
-        self.tokenizer = self._load_tokenizer()
-        self._max_length = self._resolve_max_length(None)
         self.backend = load_backend(
             opts.pretrained,
             opts.backend,
@@ -75,9 +73,11 @@ class StateTrackLM(TemplateLM):
             opts.revision,
             opts.trust_remote_code,
             opts.cache_kwarg,
-            max_seqlen=self._max_length,
         )
+        self.tokenizer = self._load_tokenizer()
         self._max_length = self._resolve_max_length(self.backend.position_limit)
+        if hasattr(self.backend, "max_seqlen"):  # mamba-ssm preallocates attention caches
+            self.backend.max_seqlen = self._max_length
         self.sizer = BatchSizer(opts.batch_size, opts.max_batch_size)
         self.counters = Counters()
         self.verified = 0
@@ -90,6 +90,8 @@ class StateTrackLM(TemplateLM):
             self.backend.kernels,
             "on" if self.reuse else "off",
         )
+        if self.sizer.size == 1:
+            logger.info("statetrack: batch_size=1; batch_size=auto is usually much faster")
 
     # ---- set-up ---------------------------------------------------------------------
 

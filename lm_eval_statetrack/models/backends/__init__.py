@@ -54,7 +54,6 @@ def load_backend(
     revision: str | None,
     trust_remote_code: bool,
     cache_kwarg: str,
-    max_seqlen: int,
 ) -> Backend:
     config = read_config(pretrained, revision)
     name, reason = choose_backend(config, requested)
@@ -62,7 +61,7 @@ def load_backend(
     if name == "mamba_ssm":
         from lm_eval_statetrack.models.backends.mamba_ssm import MambaSSMBackend
 
-        return MambaSSMBackend(pretrained, device, dtype, max_seqlen=max_seqlen)
+        return MambaSSMBackend(pretrained, device, dtype)
     if is_mamba_ssm_format(config):
         raise ValueError(
             f"{pretrained} is a mamba-ssm checkpoint (config.json has d_model/n_layer, no "

@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
+from lm_eval.models.utils import DEFAULT_MAX_LENGTH
 
 from lm_eval_statetrack.models.backends.base import (
     logger,
@@ -42,9 +43,7 @@ class MambaSSMBackend:
     continues_multi_token = False
     position_limit = None
 
-    def __init__(
-        self, pretrained: str, device: torch.device, dtype: torch.dtype, max_seqlen: int
-    ) -> None:
+    def __init__(self, pretrained: str, device: torch.device, dtype: torch.dtype) -> None:
         require_cuda(device, "mamba_ssm", FIX)
         try:
             from mamba_ssm.models.mixer_seq_simple import MambaLMHeadModel
@@ -59,7 +58,10 @@ class MambaSSMBackend:
                 'they would see future tokens. Set "causal": true in attn_cfg of config.json.'
             )
         self._params = InferenceParams
-        self.device, self.dtype, self.max_seqlen = device, dtype, max_seqlen
+        self.device, self.dtype = device, dtype
+        # the longest sequence a state may reach: attention KV caches are preallocated to
+        # it; the adapter sets it to its max_length
+        self.max_seqlen = DEFAULT_MAX_LENGTH
         self.model = MambaLMHeadModel.from_pretrained(pretrained, device=device, dtype=dtype)
         self.model.eval()
         self.config = config
