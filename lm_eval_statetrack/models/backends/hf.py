@@ -122,6 +122,7 @@ class HFBackend:
         params = inspect.signature(self.model.forward).parameters
         self.cache_kwarg = pick_cache_keyword(self.model, cache_kwarg)
         self.takes_positions = "position_ids" in params
+        self.takes_cache_position = "cache_position" in params  # older transformers
         self.takes_keep = "logits_to_keep" in params
         self.continues_multi_token = self.model_type not in MAMBA1_FAMILY
         self.reuses_state = True
@@ -169,9 +170,11 @@ class HFBackend:
         kwargs: dict[str, Any] = {"input_ids": tokens, "use_cache": use_cache}
         if state is not None:
             kwargs[self.cache_kwarg] = state
+        positions = torch.arange(past, past + tokens.shape[1], device=tokens.device)
         if self.takes_positions:
-            positions = torch.arange(past, past + tokens.shape[1], device=tokens.device)
             kwargs["position_ids"] = positions.expand(tokens.shape[0], -1)
+        if self.takes_cache_position:
+            kwargs["cache_position"] = positions
         if self.takes_keep:
             kwargs["logits_to_keep"] = keep
         out = self.model(**kwargs)
