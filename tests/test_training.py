@@ -125,7 +125,7 @@ def test_lm_eval_scores_what_the_trainer_predicts(tmp_path):
 
 
 def test_sweep_writes_runs_min_layers_and_plot(tmp_path):
-    argv = ["sweep", "--archs", "ids4", "--variants", "z2", "--lengths", "8", "--max-layers"]
+    argv = ["sweep", "--archs", "ids4", "--variants", "s3", "--lengths", "8", "--max-layers"]
     argv += ["2", "--max-steps", "150", "--eval-every", "50", "--out", str(tmp_path)]
     statetrack(argv)
     with (tmp_path / "runs.csv").open() as f:

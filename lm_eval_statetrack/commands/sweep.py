@@ -30,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--test-docs", type=int, default=250)
     parser.add_argument("--widths", type=widths, default={}, help="e.g. transformer=128,lstm=256")
     add_training_arguments(parser)
+    parser.add_argument("--jobs", type=int, default=1, help="cells trained side by side")
     parser.add_argument("--out", type=Path, required=True, help="output folder (resumable)")
 
 
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         sweep.validate()
     except ValueError as err:
         raise SystemExit(f"statetrack sweep: {err}") from err
-    table = run_sweep(sweep, args.out)
+    table = run_sweep(sweep, args.out, jobs=args.jobs)
     plot = plot_min_layers(table, sweep, args.out / "min_layers.png")
     print("\nminimum layers reaching the threshold (blank: none up to --max-layers):")
     for row in table:

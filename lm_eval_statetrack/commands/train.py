@@ -84,6 +84,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="regenerate the bundled reference models instead (see --only, --out)",
     )
     parser.add_argument("--only", help="with --references: comma-separated model names")
+    parser.add_argument("--jobs", type=int, default=1, help="with --references: side by side")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -92,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
         from lm_eval_statetrack.training.references import regenerate
 
         names = [n for n in (args.only or "").split(",") if n] or None
-        regenerate(names=names, out_root=args.out, progress=not args.quiet)
+        regenerate(names=names, out_root=args.out, progress=not args.quiet, jobs=args.jobs)
         return 0
     if not args.arch:
         raise SystemExit("statetrack train: --arch is required (or pass --references)")

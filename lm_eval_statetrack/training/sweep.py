@@ -88,52 +88,69 @@ def _done(path: Path) -> dict[tuple, dict]:
         }
 
 
-def run_sweep(
-    sweep: SweepConfig, out_dir: str | Path, log: Callable[[str], None] = print
-) -> list[dict]:
-    """Train the grid (resuming from ``runs.csv``) and write ``min_layers.csv``."""
+def search_depth(job: tuple[SweepConfig, str, str, int, dict]) -> list[dict]:
+    """Depths 1, 2, ... for one (arch, group, length) cell until one passes the threshold.
+    ``done`` holds runs already in the CSV, which are reused, not retrained."""
     from lm_eval_statetrack.training.trainer import train
+
+    sweep, arch, variant, length, done = job
+    rows = []
+    for layers in range(1, sweep.max_layers + 1):
+        row = done.get(layers)
+        if row is None:
+            result = train(sweep.run_config(arch, variant, length, layers), progress=False)
+            row = {
+                "arch": arch,
+                "variant": variant,
+                "length": length,
+                "layers": layers,
+                "width": result.config.width,
+                "test_acc": round(test_accuracy(result.model, variant, length, sweep.test_docs), 4),
+                "val_acc": round(result.val_acc[length], 4),
+                "steps": result.steps,
+                "seconds": round(result.seconds, 1),
+                "parameters": result.summary()["parameters"],
+            }
+            rows.append(row)
+        if float(row["test_acc"]) > sweep.threshold:
+            break
+    return rows
+
+
+def run_sweep(
+    sweep: SweepConfig, out_dir: str | Path, jobs: int = 1, log: Callable[[str], None] = print
+) -> list[dict]:
+    """Train the grid, ``jobs`` cells at a time (resuming from ``runs.csv``); write
+    ``min_layers.csv`` and return its rows."""
+    from lm_eval_statetrack.training.parallel import imap_unordered
 
     sweep.validate()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     runs_path = out / "runs.csv"
     done = _done(runs_path)
+    cells = [
+        (arch, variant, length)
+        for arch in sweep.archs
+        for variant in sweep.variants
+        for length in sweep.lengths
+    ]
+    work = [(sweep, *cell, {k[3]: r for k, r in done.items() if k[:3] == cell}) for cell in cells]
     new_file = not runs_path.exists()
     with runs_path.open("a", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=RUN_FIELDS)
         if new_file:
             writer.writeheader()
-        for arch in sweep.archs:
-            for variant in sweep.variants:
-                for length in sweep.lengths:
-                    for layers in range(1, sweep.max_layers + 1):
-                        key = (arch, variant, length, layers)
-                        if key not in done:
-                            config = sweep.run_config(arch, variant, length, layers)
-                            result = train(config, progress=False)
-                            acc = test_accuracy(result.model, variant, length, sweep.test_docs)
-                            done[key] = {
-                                "arch": arch,
-                                "variant": variant,
-                                "length": length,
-                                "layers": layers,
-                                "width": result.config.width,
-                                "test_acc": round(acc, 4),
-                                "val_acc": round(result.val_acc[length], 4),
-                                "steps": result.steps,
-                                "seconds": round(result.seconds, 1),
-                                "parameters": result.summary()["parameters"],
-                            }
-                            writer.writerow(done[key])
-                            f.flush()
-                            log(
-                                f"{arch:12s} {variant:6s} len {length:4d} layers {layers}: "
-                                f"test acc {acc:.3f} ({result.steps} steps, "
-                                f"{result.seconds:.0f} s)"
-                            )
-                        if float(done[key]["test_acc"]) > sweep.threshold:
-                            break
+        for rows in imap_unordered(search_depth, work, jobs):
+            for row in rows:
+                done[(row["arch"], row["variant"], row["length"], row["layers"])] = row
+                writer.writerow(row)
+                log(
+                    f"{row['arch']:12s} {row['variant']:6s} len {row['length']:4d} "
+                    f"layers {row['layers']}: test acc {row['test_acc']:.3f} "
+                    f"({row['steps']} steps, {row['seconds']:.0f} s)"
+                )
+            f.flush()
     table = min_layers(done.values(), sweep)
     write_min_layers(table, out / "min_layers.csv")
     return table

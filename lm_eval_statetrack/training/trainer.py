@@ -83,7 +83,9 @@ def train(config: TrainConfig, progress: bool = True) -> TrainResult:
     )
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_factor(config))
     active = lengths[:1] if config.curriculum else lengths
-    stage_budget, stage_start = config.max_steps // len(lengths), 0
+    # a stage ends when the active lengths pass promote_acc or its budget is spent, so
+    # every length is in the mix for at least the second half of the run
+    stage_budget, stage_start = config.max_steps // (2 * len(lengths)), 0
     history: list[dict] = []
     reached, step, start = False, 0, time.perf_counter()
     bar = tqdm(total=config.max_steps, disable=not progress, desc=f"{config.arch}/{config.variant}")
