@@ -54,8 +54,8 @@ def importable(package: str) -> bool:
     return True
 
 
-def pick_cache_keyword(model: torch.nn.Module, requested: str) -> str:
-    """The keyword ``model.forward`` takes its cache under; never a guess."""
+def pick_cache_keyword(model: torch.nn.Module, requested: str) -> str | None:
+    """The keyword ``model.forward`` takes its cache under; never a guess (None: no cache)."""
     params = inspect.signature(model.forward).parameters
     if requested != "auto":
         if requested not in params:
@@ -69,11 +69,14 @@ def pick_cache_keyword(model: torch.nn.Module, requested: str) -> str:
     for name in CACHE_KEYWORDS:
         if name in params:
             return name
-    raise ValueError(
-        f"{type(model).__name__}.forward names none of {CACHE_KEYWORDS}, so statetrack "
-        "cannot tell how to hand it a cache. Pass cache_kwarg=<name> if you know it (and "
-        "verify=20 to check), or prefix_reuse=false for plain full forwards."
+    logger.warning(
+        "statetrack: %s.forward names none of %s, so its state cannot be handed back: prefix "
+        "reuse is off and every request is a plain full forward (correct, slower). Pass "
+        "cache_kwarg=<name> if the model takes its cache under another name (and verify=20).",
+        type(model).__name__,
+        CACHE_KEYWORDS,
     )
+    return None
 
 
 def copy_cache(cache: Any, rows: torch.Tensor) -> Any:
@@ -125,11 +128,13 @@ class HFBackend:
         self.takes_cache_position = "cache_position" in params  # older transformers
         self.takes_keep = "logits_to_keep" in params
         self.continues_multi_token = self.model_type not in MAMBA1_FAMILY
-        self.reuses_state = True
+        self.reuses_state = self.cache_kwarg is not None
         text = config.get_text_config() if hasattr(config, "get_text_config") else config
         limits = [getattr(text, k, None) for k in POSITION_LIMIT_KEYS]
         self.position_limit = next((int(v) for v in limits if v is not None), None)
         self.kernels = self._kernel_path()
+        if not self.reuses_state:
+            self.kernels += "; no cache argument: prefix reuse off"
 
     def _kernel_path(self) -> str:
         packages = kernel_packages(self.model)
