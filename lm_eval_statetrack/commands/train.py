@@ -28,10 +28,16 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
         default=d.batch_tokens,
         help="tokens per batch; sequences per batch = this // (length + 1)",
     )
-    parser.add_argument("--lr", type=float, default=d.lr)
+    parser.add_argument("--lr", type=float, help="default: per architecture")
     parser.add_argument("--weight-decay", type=float, default=d.weight_decay)
     parser.add_argument("--warmup-steps", type=int, default=d.warmup_steps)
     parser.add_argument("--target-acc", type=float, default=d.target_acc, help="early stop")
+    parser.add_argument(
+        "--full-mix",
+        type=float,
+        default=d.full_mix,
+        help="curriculum: the end part of the run that trains on every length",
+    )
     parser.add_argument("--eval-every", type=int, default=d.eval_every)
     parser.add_argument("--val-docs", type=int, default=d.val_docs)
     parser.add_argument("--seed", type=int, default=d.seed)
@@ -49,6 +55,7 @@ def training_kwargs(args: argparse.Namespace) -> dict:
         "weight_decay",
         "warmup_steps",
         "target_acc",
+        "full_mix",
         "eval_every",
         "val_docs",
         "seed",
@@ -61,7 +68,10 @@ def training_kwargs(args: argparse.Namespace) -> dict:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from lm_eval_statetrack.training.architectures import ARCHITECTURES
 
-    parser.add_argument("--arch", help=f"one of: {', '.join(ARCHITECTURES)}")
+    parser.add_argument(
+        "--arch",
+        help="; ".join(f"{a.name}: {a.description}" for a in ARCHITECTURES.values()),
+    )
     parser.add_argument("--variant", default="a5", help="word-problem variant (a5, z60, ...)")
     parser.add_argument("--layers", type=int, default=1)
     parser.add_argument("--width", type=int, help="hidden size (default: per architecture)")

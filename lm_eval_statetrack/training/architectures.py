@@ -23,9 +23,9 @@ class Architecture:
     description: str
     default_width: int
     default_state: int | None
+    default_lr: float
     build: Callable  # (layers, width, state) -> model
     needs_cuda: bool = False
-    recurrent: bool = False
 
 
 def _transformer(layers: int, width: int, state: int | None):
@@ -140,23 +140,26 @@ def _deltanet(layers: int, width: int, state: int | None):
 ARCHITECTURES = {
     a.name: a
     for a in (
-        Architecture("transformer", "Llama-style decoder (transformers)", 64, None, _transformer),
-        Architecture("mamba", "Mamba (transformers)", 64, 16, _mamba),
-        Architecture("mamba2", "Mamba-2 (transformers)", 64, 16, _mamba2),
-        Architecture("lstm", "LSTM (ours)", 128, None, _lstm, recurrent=True),
+        Architecture(
+            "transformer", "Llama-style decoder (transformers)", 64, None, 3e-3, _transformer
+        ),
+        Architecture("mamba", "Mamba (transformers)", 64, 16, 1e-2, _mamba),
+        Architecture("mamba2", "Mamba-2 (transformers)", 64, 16, 1e-2, _mamba2),
+        Architecture("lstm", "LSTM (ours)", 256, None, 5e-3, _lstm),
         Architecture(
             "ids4",
             "input-dependent S4, full transition matrices (ours)",
             64,
             8,
+            3e-3,
             _ids4,
-            recurrent=True,
         ),
         Architecture(
             "deltanet",
             "DeltaNet with negative eigenvalues (fla, CUDA)",
             64,
             None,
+            3e-3,
             _deltanet,
             needs_cuda=True,
         ),

@@ -9,7 +9,8 @@ from lm_eval_statetrack.families.base import POWERS_OF_TWO
 
 @dataclass
 class TrainConfig:
-    """What to train on which task. ``None`` widths take the architecture's default."""
+    """What to train on which task. ``None`` width, state size and learning rate take the
+    architecture's defaults."""
 
     arch: str
     variant: str = "a5"
@@ -20,12 +21,13 @@ class TrainConfig:
     curriculum: bool = True  # start at the shortest length, add the next when passing
     max_steps: int = 3000
     batch_tokens: int = 4096  # sequences per batch = batch_tokens // (length + 1)
-    lr: float = 3e-3
+    lr: float | None = None  # None: the architecture's default (what trained well here)
     weight_decay: float = 0.0
     warmup_steps: int = 50
     grad_clip: float = 1.0
     target_acc: float = 0.99  # early stop once every length reaches it (validation)
     promote_acc: float = 0.9  # curriculum: next length once the active ones reach it
+    full_mix: float = 0.5  # curriculum: every length is in the mix for this end part of the run
     eval_every: int = 100
     val_docs: int = 128
     seed: int = 0
@@ -51,6 +53,7 @@ class TrainConfig:
         data = self.to_dict()
         data["width"] = self.width or arch.default_width
         data["state_size"] = self.state_size or arch.default_state
+        data["lr"] = self.lr or arch.default_lr
         return TrainConfig.from_dict(data)
 
     def validate(self) -> TrainConfig:
@@ -67,8 +70,9 @@ class TrainConfig:
             (self.width is None or self.width >= 8, f"--width must be >= 8, got {self.width}"),
             (self.max_steps >= 1, f"--max-steps must be >= 1, got {self.max_steps}"),
             (self.batch_tokens >= 1, f"--batch-tokens must be >= 1, got {self.batch_tokens}"),
-            (self.lr > 0, f"--lr must be > 0, got {self.lr}"),
+            (self.lr is None or self.lr > 0, f"--lr must be > 0, got {self.lr}"),
             (0 < self.target_acc <= 1, f"--target-acc must be in (0, 1], got {self.target_acc}"),
+            (0 < self.full_mix <= 1, f"--full-mix must be in (0, 1], got {self.full_mix}"),
             (self.eval_every >= 1, f"--eval-every must be >= 1, got {self.eval_every}"),
             (self.val_docs >= 1, f"--val-docs must be >= 1, got {self.val_docs}"),
             (

@@ -28,7 +28,6 @@ REFERENCES: dict[str, TrainConfig] = {
         variant="a5",
         layers=1,
         width=256,
-        lr=5e-3,
         batch_tokens=2048,
         max_steps=10000,
         eval_every=250,
@@ -38,7 +37,6 @@ REFERENCES: dict[str, TrainConfig] = {
         variant="z60",
         layers=1,
         width=192,
-        lr=5e-3,
         batch_tokens=2048,
         max_steps=10000,
         eval_every=250,
@@ -46,10 +44,10 @@ REFERENCES: dict[str, TrainConfig] = {
     "transformer-2l-a5": TrainConfig(arch="transformer", variant="a5", layers=2, max_steps=1500),
     "transformer-2l-z60": TrainConfig(arch="transformer", variant="z60", layers=2, max_steps=1500),
     "mamba-2l-a5": TrainConfig(
-        arch="mamba", variant="a5", layers=2, lr=1e-2, batch_tokens=2048, max_steps=1500
+        arch="mamba", variant="a5", layers=2, batch_tokens=2048, max_steps=1500
     ),
     "mamba-2l-z60": TrainConfig(
-        arch="mamba", variant="z60", layers=2, lr=1e-2, batch_tokens=2048, max_steps=1500
+        arch="mamba", variant="z60", layers=2, batch_tokens=2048, max_steps=1500
     ),
 }
 
@@ -67,7 +65,10 @@ def _train_one(job: tuple[str, Path, bool]) -> str:
     result = train(REFERENCES[name], progress=progress)
     save_checkpoint(result, root / name)
     accs = " ".join(f"{k}:{v:.2f}" for k, v in result.val_acc.items())
-    return f"{name}: {result.steps} steps, {result.seconds:.0f} s, validation acc {accs}"
+    return (
+        f"{name}: {result.steps} steps, {result.seconds:.0f} s wall, "
+        f"{result.cpu_seconds:.0f} s CPU, validation acc {accs}"
+    )
 
 
 def regenerate(
@@ -111,6 +112,7 @@ def card_rows(root: Path) -> list[dict]:
                 "kib": round(size / 1024),
                 "steps": result["steps"],
                 "seconds": result["seconds"],
+                "cpu_seconds": result["cpu_seconds"],
                 "val_acc": result["val_acc"],
             }
         )
@@ -122,15 +124,15 @@ def write_card(root: str | Path | None = None) -> Path:
     root = Path(root) if root else REFERENCE_DIR
     rows = card_rows(root)
     lengths = sorted({int(k) for r in rows for k in r["val_acc"]})
-    head = "| model | arch | task | layers | width | params | size (KiB) | steps | CPU s |"
+    head = "| model | arch | task | layers | width | params | KiB | steps | CPU s | wall s |"
     head += "".join(f" {n} |" for n in lengths)
-    lines = [head, "|" + " --- |" * (9 + len(lengths))]
+    lines = [head, "|" + " --- |" * (10 + len(lengths))]
     for r in rows:
         accs = "".join(f" {r['val_acc'].get(str(n), float('nan')):.2f} |" for n in lengths)
         lines.append(
             f"| `{r['name']}` | {r['arch']} | {r['variant'].upper()} | {r['layers']} | "
             f"{r['width']} | {r['parameters']:,} | {r['kib']} | {r['steps']} | "
-            f"{r['seconds']:.0f} |{accs}"
+            f"{r['cpu_seconds']:.0f} | {r['seconds']:.0f} |{accs}"
         )
     total = sum(r["kib"] for r in rows)
     text = CARD_TEMPLATE.format(table="\n".join(lines), total_kib=total)

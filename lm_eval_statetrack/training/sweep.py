@@ -2,10 +2,13 @@
 threshold accuracy, as in Figure 3 of Merrill et al. (2024).
 
 As in the paper, every (architecture, group, length, depth) model is trained and tested at
-that one length. For each (architecture, group, length) depths are tried upwards from 1
-and the first one whose test accuracy passes the threshold is the answer (the paper's
-"minimum layers"); deeper models are not trained once a depth passes. Runs are appended
-to a CSV as they finish, so an interrupted sweep resumes where it stopped.
+that one length. For each (architecture, group) the lengths are visited shortest first and
+depths tried upwards; the first depth whose test accuracy passes the threshold is that
+length's "minimum layers". Like the paper's figure, the search takes the minimum to never
+decrease with length: the next length starts at the depth that passed, and once no depth
+up to ``max_layers`` passes, longer lengths are recorded as beyond reach without training.
+Runs are appended to a CSV as they finish, so an interrupted sweep resumes where it
+stopped.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ RUN_FIELDS = (
     "val_acc",
     "steps",
     "seconds",
+    "cpu_seconds",
     "parameters",
 )
 
@@ -88,40 +92,48 @@ def _done(path: Path) -> dict[tuple, dict]:
         }
 
 
-def search_depth(job: tuple[SweepConfig, str, str, int, dict]) -> list[dict]:
-    """Depths 1, 2, ... for one (arch, group, length) cell until one passes the threshold.
-    ``done`` holds runs already in the CSV, which are reused, not retrained."""
+def search_depth(job: tuple[SweepConfig, str, str, dict]) -> list[dict]:
+    """The depth search of one (arch, group) over every length. ``done`` maps
+    (length, layers) to runs already in the CSV, which are reused, not retrained."""
     from lm_eval_statetrack.training.trainer import train
 
-    sweep, arch, variant, length, done = job
-    rows = []
-    for layers in range(1, sweep.max_layers + 1):
-        row = done.get(layers)
-        if row is None:
-            result = train(sweep.run_config(arch, variant, length, layers), progress=False)
-            row = {
-                "arch": arch,
-                "variant": variant,
-                "length": length,
-                "layers": layers,
-                "width": result.config.width,
-                "test_acc": round(test_accuracy(result.model, variant, length, sweep.test_docs), 4),
-                "val_acc": round(result.val_acc[length], 4),
-                "steps": result.steps,
-                "seconds": round(result.seconds, 1),
-                "parameters": result.summary()["parameters"],
-            }
-            rows.append(row)
-        if float(row["test_acc"]) > sweep.threshold:
+    sweep, arch, variant, done = job
+    rows, first = [], 1
+    for length in sorted(sweep.lengths):
+        passed = None
+        for layers in range(first, sweep.max_layers + 1):
+            row = done.get((length, layers))
+            if row is None:
+                result = train(sweep.run_config(arch, variant, length, layers), progress=False)
+                acc = test_accuracy(result.model, variant, length, sweep.test_docs)
+                row = {
+                    "arch": arch,
+                    "variant": variant,
+                    "length": length,
+                    "layers": layers,
+                    "width": result.config.width,
+                    "test_acc": round(acc, 4),
+                    "val_acc": round(result.val_acc[length], 4),
+                    "steps": result.steps,
+                    "seconds": round(result.seconds, 1),
+                    "cpu_seconds": round(result.cpu_seconds, 1),
+                    "parameters": result.summary()["parameters"],
+                }
+                rows.append(row)
+            if float(row["test_acc"]) > sweep.threshold:
+                passed = layers
+                break
+        if passed is None:
             break
+        first = passed
     return rows
 
 
 def run_sweep(
     sweep: SweepConfig, out_dir: str | Path, jobs: int = 1, log: Callable[[str], None] = print
 ) -> list[dict]:
-    """Train the grid, ``jobs`` cells at a time (resuming from ``runs.csv``); write
-    ``min_layers.csv`` and return its rows."""
+    """Train the grid, ``jobs`` (arch, group) searches at a time, resuming from
+    ``runs.csv``; write ``min_layers.csv`` and return its rows."""
     from lm_eval_statetrack.training.parallel import imap_unordered
 
     sweep.validate()
@@ -129,13 +141,11 @@ def run_sweep(
     out.mkdir(parents=True, exist_ok=True)
     runs_path = out / "runs.csv"
     done = _done(runs_path)
-    cells = [
-        (arch, variant, length)
-        for arch in sweep.archs
-        for variant in sweep.variants
-        for length in sweep.lengths
+    pairs = [(arch, variant) for arch in sweep.archs for variant in sweep.variants]
+    work = [
+        (sweep, arch, variant, {k[2:]: r for k, r in done.items() if k[:2] == (arch, variant)})
+        for arch, variant in pairs
     ]
-    work = [(sweep, *cell, {k[3]: r for k, r in done.items() if k[:3] == cell}) for cell in cells]
     new_file = not runs_path.exists()
     with runs_path.open("a", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=RUN_FIELDS)
@@ -157,21 +167,19 @@ def run_sweep(
 
 
 def min_layers(runs, sweep: SweepConfig) -> list[dict]:
-    """One row per (arch, variant, length): the smallest depth above the threshold, or
-    ``None`` when no depth up to ``max_layers`` got there."""
-    best: dict[tuple, int | None] = {}
+    """One row per (arch, group, length): the smallest depth above the threshold, or
+    ``None`` when no depth up to ``max_layers`` got there (trained, or skipped because a
+    shorter length already failed at every depth)."""
+    best: dict[tuple, int] = {}
     for r in runs:
         key = (r["arch"], r["variant"], int(r["length"]))
-        best.setdefault(key, None)
-        if float(r["test_acc"]) > sweep.threshold and int(r["layers"]) <= sweep.max_layers:
-            layers = int(r["layers"])
-            best[key] = layers if best[key] is None else min(best[key], layers)
+        if float(r["test_acc"]) > sweep.threshold:
+            best[key] = min(best.get(key, sweep.max_layers), int(r["layers"]))
     return [
         {"arch": a, "variant": v, "length": n, "min_layers": best.get((a, v, n))}
         for a in sweep.archs
         for v in sweep.variants
-        for n in sweep.lengths
-        if (a, v, n) in best
+        for n in sorted(sweep.lengths)
     ]
 
 

@@ -30,7 +30,8 @@ class TrainResult:
     model: torch.nn.Module
     config: TrainConfig
     steps: int
-    seconds: float
+    seconds: float  # wall clock
+    cpu_seconds: float  # this process's CPU time: the figure to read on a shared machine
     reached_target: bool
     val_acc: dict[int, float]  # final validation accuracy at every training length
     history: list[dict] = field(default_factory=list)
@@ -39,6 +40,7 @@ class TrainResult:
         return {
             "steps": self.steps,
             "seconds": round(self.seconds, 1),
+            "cpu_seconds": round(self.cpu_seconds, 1),
             "reached_target": self.reached_target,
             "val_acc": {str(k): v for k, v in self.val_acc.items()},
             "parameters": sum(p.numel() for p in self.model.parameters()),
@@ -84,10 +86,12 @@ def train(config: TrainConfig, progress: bool = True) -> TrainResult:
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_factor(config))
     active = lengths[:1] if config.curriculum else lengths
     # a stage ends when the active lengths pass promote_acc or its budget is spent, so
-    # every length is in the mix for at least the second half of the run
-    stage_budget, stage_start = config.max_steps // (2 * len(lengths)), 0
+    # every length is in the mix for at least the last ``full_mix`` part of the run
+    stages = max(1, len(lengths) - 1)
+    stage_budget, stage_start = int(config.max_steps * (1 - config.full_mix) / stages), 0
     history: list[dict] = []
-    reached, step, start = False, 0, time.perf_counter()
+    reached, step = False, 0
+    start, cpu_start = time.perf_counter(), time.process_time()
     bar = tqdm(total=config.max_steps, disable=not progress, desc=f"{config.arch}/{config.variant}")
     for step in range(1, config.max_steps + 1):
         ids, labels = (t.to(config.device) for t in sampler.next(active))
@@ -115,9 +119,9 @@ def train(config: TrainConfig, progress: bool = True) -> TrainResult:
         if len(active) < len(lengths) and (passed or step - stage_start >= stage_budget):
             active, stage_start = lengths[: len(active) + 1], step
     bar.close()
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, time.process_time() - cpu_start
     final = {L: final_state_accuracy(model, config.variant, val[L]) for L in lengths}
-    return TrainResult(model, config, step, seconds, reached, final, history)
+    return TrainResult(model, config, step, seconds, cpu_seconds, reached, final, history)
 
 
 def save_checkpoint(result: TrainResult, out_dir: str | Path) -> Path:
