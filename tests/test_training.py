@@ -112,6 +112,7 @@ def test_lm_eval_scores_what_the_trainer_predicts(tmp_path):
         tasks=[task],
         limit=3,
         log_samples=True,
+        device="cpu",
     )
     model = result.model.eval()
     for sample in evaluated["samples"][task]:
