@@ -30,7 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--test-docs", type=int, default=250)
     parser.add_argument("--widths", type=widths, default={}, help="e.g. transformer=128,lstm=256")
     add_training_arguments(parser)
-    parser.add_argument("--jobs", type=int, default=1, help="cells trained side by side")
+    parser.add_argument(
+        "--no-curriculum",
+        action="store_true",
+        help="train each model at its test length only (the paper's setup)",
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="searches run side by side")
     parser.add_argument("--out", type=Path, required=True, help="output folder (resumable)")
 
 
@@ -46,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
         threshold=args.threshold,
         test_docs=args.test_docs,
         widths=args.widths,
+        curriculum=not args.no_curriculum,
         base=TrainConfig(arch=args.archs[0] if args.archs else "", **training_kwargs(args)),
     )
     try:

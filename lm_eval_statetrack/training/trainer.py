@@ -86,9 +86,10 @@ def train(config: TrainConfig, progress: bool = True) -> TrainResult:
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_factor(config))
     active = lengths[:1] if config.curriculum else lengths
     # a stage ends when the active lengths pass promote_acc or its budget is spent, so
-    # every length is in the mix for at least the last ``full_mix`` part of the run
-    stages = max(1, len(lengths) - 1)
-    stage_budget, stage_start = int(config.max_steps * (1 - config.full_mix) / stages), 0
+    # every length is in the mix for about the last ``full_mix`` part of the run (stages
+    # end at evaluations only, so a little less when eval_every exceeds the budget)
+    stage_budget = int(config.max_steps * (1 - config.full_mix) / len(lengths))
+    stage_start = 0
     history: list[dict] = []
     reached, step = False, 0
     start, cpu_start = time.perf_counter(), time.process_time()
