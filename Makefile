@@ -5,10 +5,18 @@ VENV ?= .venv
 TORCH_SPEC ?= torch==2.13.0
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+MAMBA_CPU_STAMP := $(VENV)/.mamba-cpu-stamp
+# mamba-ssm and causal-conv1d without their CUDA extensions (nothing compiles): the tests
+# route their kernels to the packages' pure-torch references (tests/mamba_cpu), so
+# backend=mamba_ssm is tested on a CPU. --no-deps keeps out their CUDA-only dependencies
+# (tilelang, quack-kernels, cutlass); triton is imported by mamba-ssm's modules.
+MAMBA_CPU_SPEC ?= mamba-ssm==2.3.2.post1 causal-conv1d==1.7.0
+MAMBA_CPU_ENV := MAMBA_SKIP_CUDA_BUILD=TRUE MAMBA_FORCE_BUILD=TRUE \
+	CAUSAL_CONV1D_SKIP_CUDA_BUILD=TRUE CAUSAL_CONV1D_FORCE_BUILD=TRUE
 
 .PHONY: setup test lint demo bench tasks clean
 
-setup: $(STAMP)
+setup: $(STAMP) $(MAMBA_CPU_STAMP)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,11 +24,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+$(MAMBA_CPU_STAMP): $(STAMP)
+	$(PY) -m pip install -q "$(TORCH_SPEC)" setuptools packaging einops "triton>=3.5"
+	$(MAMBA_CPU_ENV) $(PY) -m pip install -q --no-deps --no-build-isolation $(MAMBA_CPU_SPEC)
+	touch $(MAMBA_CPU_STAMP)
+
 lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-test: lint
+test: lint $(MAMBA_CPU_STAMP)
 	$(PY) -m pytest -q -ra
 
 tasks: $(STAMP)

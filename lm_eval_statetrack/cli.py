@@ -16,6 +16,10 @@ SUBCOMMANDS = {
     "train": ("lm_eval_statetrack.commands.train", "train a small model on a word-problem task"),
     "sweep": ("lm_eval_statetrack.commands.sweep", "min layers vs length (the paper's Fig. 3)"),
     "demo": ("lm_eval_statetrack.commands.demo", "evaluate the bundled reference models"),
+    "baselines": (
+        "lm_eval_statetrack.commands.baselines",
+        "shallow-rule scores per task, next to chance (what a task rules out)",
+    ),
 }
 
 

@@ -3,7 +3,9 @@
 The horizon is the headline number of a state-tracking evaluation: how far a model tracks
 state before it falls towards chance. Its definition, used everywhere in this package:
 
-    threshold  t = chance + frac * (1 - chance)       (frac = 0.9 by default)
+    threshold  t = floor + frac * (1 - floor)         (frac = 0.9 by default; floor =
+                                                      chance, or a task's majority-class
+                                                      rate where its answers are skewed)
     horizon      = the longest measured length L such that the score is >= t at every
                    measured length <= L; none when the score is below t at the shortest
                    measured length.
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from lm_eval_statetrack.families import FAMILY_MODULES, get_family
@@ -73,22 +75,45 @@ def installed_version(family: str) -> int | None:
         return None
 
 
+FLOOR_LINE = re.compile(r"^  floor: ([0-9.]+)$", re.M)
+
+
+def installed_floor(family: str, variant: str, length: int) -> float | None:
+    """The installed task's horizon floor (``metadata.floor`` of its YAML), if it has one.
+
+    Read from the generated YAML, where the generator wrote it, rather than recomputed
+    from the shallow rules over every doc."""
+    from lm_eval_statetrack.tasks import task_dir
+
+    spec = get_family(family)
+    path = task_dir() / family / variant / f"{spec.task_name(variant, length)}.yaml"
+    found = FLOOR_LINE.search(path.read_text()) if path.is_file() else None
+    return float(found.group(1)) if found else None
+
+
 def is_number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def primary_metric(entry: Mapping[str, object]) -> tuple[str, str] | None:
+def primary_metric(
+    entry: Mapping[str, object], preferred: Sequence[str] = ()
+) -> tuple[str, str] | None:
     """The (metric, filter) to report from one task's lm-eval results entry.
 
-    lm-eval keys scores as ``"<metric>,<filter>"``: take ``acc`` when present, else the
-    first numeric metric (e.g. ``exact_match`` for generation variants).
+    lm-eval keys scores as ``"<metric>,<filter>"``: take the first of ``preferred`` (the
+    variant's metrics, in the order the suite declares them) that is present, else ``acc``,
+    else the first numeric metric.
     """
     found = []
     for key, value in entry.items():
         metric, sep, filt = key.partition(",")
         if sep and is_number(value) and not metric.endswith("_stderr"):
             found.append((metric, filt))
-    return next((m for m in found if m[0] == "acc"), found[0] if found else None)
+    for name in (*preferred, "acc"):
+        match = next((m for m in found if m[0] == name), None)
+        if match:
+            return match
+    return found[0] if found else None
 
 
 def is_hard(family: str, variant: str, complexity: str | None = None) -> bool | None:
@@ -103,11 +128,17 @@ def is_hard(family: str, variant: str, complexity: str | None = None) -> bool | 
 
 @dataclass(frozen=True)
 class Point:
-    """One task's score: the length and the primary metric with lm-eval's stderr."""
+    """One task's score: the length and the primary metric with lm-eval's stderr.
+
+    ``floor``: the task's majority-class rate where its answers are skewed (the task
+    metadata's ``floor``; :func:`lm_eval_statetrack.baselines.floor`); the horizon then
+    measures from it instead of from chance.
+    """
 
     length: int
     value: float
     stderr: float | None = None
+    floor: float | None = None
 
 
 def threshold(chance: float, frac: float = DEFAULT_FRAC) -> float:
@@ -133,7 +164,8 @@ class Horizon:
 def horizon(
     points: Iterable[Point], chance: float, frac: float = DEFAULT_FRAC, z: float = 0.0
 ) -> Horizon:
-    """The state-tracking horizon (module docstring) of one curve.
+    """The state-tracking horizon (module docstring) of one curve; ``Horizon.threshold`` is
+    the threshold from chance (a point's own ``floor`` can only raise it).
 
     ``z`` shifts every score by ``-z * stderr`` first (positive: stricter); a missing
     stderr counts as 0.
@@ -144,7 +176,8 @@ def horizon(
     t = threshold(chance, frac)
     best = None
     for p in ordered:
-        if p.value - z * (p.stderr or 0.0) < t - _EPS:
+        needed = t if p.floor is None else threshold(max(chance, p.floor), frac)
+        if p.value - z * (p.stderr or 0.0) < needed - _EPS:
             return Horizon(best, False, t, ordered[0].length)
         best = p.length
     return Horizon(best, True, t, ordered[0].length)

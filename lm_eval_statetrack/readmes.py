@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from lm_eval_statetrack.baselines import is_multiple_choice, task_scores
+from lm_eval_statetrack.baselines.tables import EXPLANATION, markdown
 from lm_eval_statetrack.families.base import Family
 
 
@@ -18,6 +20,32 @@ def _example(family: Family) -> str:
         f"Choices: {json.dumps(shown)}; answer: `{choices[doc['answer']]}`; "
         f"state trace: `{' | '.join(doc['trace'])}`.\n"
     )
+
+
+def _baselines(family: Family) -> str:
+    """The family's shortcut-baseline table (``statetrack baselines``, generated)."""
+    scores = [
+        task_scores(family.name, v.name, length)
+        for v in family.variants.values()
+        if is_multiple_choice(family, v)
+        for length in v.lengths
+    ]
+    if not scores:
+        return ""
+    glob = family.task_name("", 0).removesuffix("__len0") + "_*"
+    return (
+        "## Shortcut baselines\n\n"
+        "The best of the family's shallow rules (`lm_eval_statetrack/baselines/"
+        f"{family.name}.py` and the common ones) on each task's test docs, from "
+        f"`statetrack baselines --tasks '{glob}' --rules`, which lists every rule's score. "
+        f"{EXPLANATION}\n\n{markdown(scores)}\n\n"
+    )
+
+
+def _changelog(family: Family) -> list[str]:
+    if not family.changelog:
+        return []
+    return ["## Changelog", "", *(f"- {line}" for line in family.changelog), ""]
 
 
 def family_readme(family: Family) -> str:
@@ -60,7 +88,7 @@ def family_readme(family: Family) -> str:
             "",
             _example(family),
             family.readme_notes,
-            "## Run",
+            _baselines(family) + "## Run",
             "",
             "```bash",
             f"lm_eval --model hf --model_args pretrained=PATH --tasks '{leaves}_*'",
@@ -71,5 +99,6 @@ def family_readme(family: Family) -> str:
             f"Version: {family.version}. Documents are generated offline and deterministically; "
             "their SHA-256 per task is pinned in the tests.",
             "",
+            *_changelog(family),
         ]
     )

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import yaml
 
+from lm_eval_statetrack.baselines import is_multiple_choice, task_scores
 from lm_eval_statetrack.families import all_families
-from lm_eval_statetrack.families.base import Family
+from lm_eval_statetrack.families.base import Family, Variant
 from lm_eval_statetrack.readmes import family_readme
 
 HERE = Path(__file__).resolve().parent
@@ -98,6 +99,15 @@ def group_config(name: str, members: list[str], version: int, metrics=("acc",)) 
     )
 
 
+def floor(family: Family, variant: Variant, length: int) -> dict[str, float]:
+    """``{"floor": rate}`` where the task's answers are skewed, so that its horizon starts
+    from the majority-class rate (``lm_eval_statetrack.baselines``); else nothing."""
+    if not is_multiple_choice(family, variant):
+        return {}
+    scores = task_scores(family.name, variant.name, length)
+    return {"floor": round(scores.floor, 6)} if scores.skewed else {}
+
+
 def family_files(family: Family) -> dict[str, str]:
     """Relative path -> content for one family's folder."""
     files = {"_template_yaml": template(family), "utils.py": utils_module(family)}
@@ -119,6 +129,7 @@ def family_files(family: Family) -> dict[str, str]:
                     "metadata": {
                         "version": family.version,
                         "chance": round(variant.chance, 6),
+                        **floor(family, variant, length),
                         "complexity": variant.complexity,
                     },
                     **variant.extra_yaml,

@@ -1,8 +1,9 @@
 """The ``statetrack`` model adapter, through lm-eval and against plain full forwards.
 
-Tiny random-init checkpoints (Llama, Mamba, Mamba2, and the Bamba, Jamba and Zamba2
-hybrids) are saved with ``save_pretrained`` and a byte-level tokenizer, so multi-token
-choices and long shared contexts are cheap to build.
+Tiny random-init checkpoints (Llama, Mamba, Mamba2, the Bamba, Jamba and Zamba2 hybrids,
+and our own recurrent IDS4 and LSTM) are saved with ``save_pretrained`` and a byte-level
+tokenizer, so multi-token choices and long shared contexts are cheap to build. The lm_eval
+command line itself is run in ``test_adapter_settings``.
 """
 
 from __future__ import annotations
@@ -16,13 +17,16 @@ import lm_eval
 import pytest
 import torch
 import transformers
-from conftest import run_lm_eval, save_tiny_model
+from conftest import save_tiny_model
 from lm_eval.api.instance import Instance
 from lm_eval.api.registry import get_model
 
 from lm_eval_statetrack.models.adapter import StateTrackLM
 from lm_eval_statetrack.models.backends import choose_backend
 from lm_eval_statetrack.models.batching import BatchSizer
+from lm_eval_statetrack.training.configs import IDS4Config, StateTrackLSTMConfig
+from lm_eval_statetrack.training.ids4 import IDS4ForCausalLM
+from lm_eval_statetrack.training.lstm import StateTrackLSTMForCausalLM
 from lm_eval_statetrack.vocab import byte_tokenizer, word_tokenizer
 
 TASK = "statetrack_wordproblem_a5_len8"
@@ -81,6 +85,14 @@ def save_tiny(path: Path, arch: str) -> Path:
             hybrid_layer_ids=[1], chunk_size=16, **_ids(),
         )  # fmt: skip
         return _save(path, config, t.Zamba2ForCausalLM)
+    if arch == "ids4":  # two layers: each carries its own state
+        config = IDS4Config(hidden_size=16, state_size=4, num_hidden_layers=2, **_ids())
+        return _save(path, config, IDS4ForCausalLM)
+    if arch == "lstm":
+        config = StateTrackLSTMConfig(
+            hidden_size=16, embedding_size=8, num_hidden_layers=2, **_ids()
+        )
+        return _save(path, config, StateTrackLSTMForCausalLM)
     raise ValueError(arch)
 
 
@@ -155,6 +167,28 @@ def test_prefix_reuse_equals_full_forward(tiny, arch):
     assert counters["tokens_forwarded"] <= limit * counters["unique_tokens"], counters
 
 
+@pytest.mark.parametrize("batch_size", [1, 3, 8])
+@pytest.mark.parametrize("arch", ["ids4", "lstm"])
+def test_recurrent_models_reuse_their_state_at_any_batch_size(tiny, arch, batch_size):
+    """Our IDS4 and LSTM hand back one state tensor per layer: reuse equals a full
+    forward, and every shared prefix is run once."""
+    path = tiny(arch)
+    lm = StateTrackLM(pretrained=str(path), device="cpu", batch_size=batch_size, verify=4)
+    assert lm.reuse and lm.backend.cache_kwarg == "cache"
+    got = lm.loglikelihood(_requests(PAIRS), disable_tqdm=True)
+    want = _full_forward(path, lm, PAIRS)
+    for (g, g_greedy), (w, w_greedy), pair in zip(got, want, PAIRS):
+        assert abs(g - w) <= TOL, (arch, pair, g, w)
+        assert g_greedy == w_greedy, (arch, pair)
+    counters = lm.get_model_info()["statetrack_counters"]
+    assert counters["tokens_forwarded"] <= 1.1 * counters["unique_tokens"], counters
+    plain = StateTrackLM(
+        pretrained=str(path), device="cpu", batch_size=batch_size, prefix_reuse=False
+    )
+    again = plain.loglikelihood(_requests(PAIRS), disable_tqdm=True)
+    assert max(abs(a[0] - b[0]) for a, b in zip(again, want)) <= TOL
+
+
 def test_plain_mode_and_reuse_agree_and_reuse_forwards_less(tiny):
     path = tiny("mamba2")
     reuse = StateTrackLM(pretrained=str(path), device="cpu", dtype="float32", batch_size=4)
@@ -196,25 +230,6 @@ def test_simple_evaluate_matches_hf_model(tiny):
     assert config["statetrack_verified_requests"] == 4
     counters = config["statetrack_counters"]
     assert counters["requests"] == 120 and counters["forwarded_per_unique"] <= 1.05
-
-
-def test_cli_run_records_backend_and_counters(tiny, tmp_path):
-    path = tiny("llama")
-    results = run_lm_eval(
-        [
-            "--model", "statetrack",
-            "--model_args", f"pretrained={path},verify=2",
-            "--tasks", "statetrack_wordproblem_z2_len4",
-            "--batch_size", "4",
-            "--limit", "2",
-            "--device", "cpu",
-        ],
-        tmp_path,
-    )  # fmt: skip
-    assert results["config"]["model"] == "statetrack"
-    assert results["config"]["statetrack_kernels"].startswith("transformers")
-    assert 0 < results["config"]["statetrack_counters"]["tokens_forwarded"]
-    assert "acc,none" in results["results"]["statetrack_wordproblem_z2_len4"]
 
 
 def test_registry_keeps_hf_and_adds_statetrack():
@@ -301,7 +316,7 @@ def _generate(lm: StateTrackLM, prompts: list[str], **gen_kwargs) -> list[str]:
     return lm.generate_until(requests, disable_tqdm=True)
 
 
-@pytest.mark.parametrize("arch", ["llama", "mamba", "bamba"])
+@pytest.mark.parametrize("arch", ["llama", "mamba", "bamba", "ids4", "lstm"])
 def test_greedy_generation_matches_transformers_generate(tiny, arch):
     path = tiny(arch)
     prompts = ["Alice has a red", "17 3 42 8 = 17 5 9 ="]

@@ -11,13 +11,19 @@ from collections import Counter
 import chess
 import pytest
 from conftest import run_lm_eval
-from oracles.chess_oracle import check
+from oracles.chess_oracle import check, replay
 from oracles.common import OracleError
 
+from lm_eval_statetrack.baselines.chess import last_moved_to, last_san_arrival
 from lm_eval_statetrack.datasets import docs
 from lm_eval_statetrack.families import get_family
 from lm_eval_statetrack.families.base import SPLITS
-from lm_eval_statetrack.families.chess import LGM_CHANCE, MAX_GEN_TOKS, PROMPT_CHARS
+from lm_eval_statetrack.families.chess import (
+    DESTINATIONS,
+    MAX_GEN_TOKS,
+    PIECE_CHOICES,
+    PROMPT_CHARS,
+)
 from lm_eval_statetrack.families.chess_notation import NotationError, parse, render
 from lm_eval_statetrack.families.chess_scoring import endsquare_results, legal_results, squares_in
 
@@ -138,10 +144,12 @@ def test_parser_names_the_valid_notations():
 
 
 def last_rook_move_rule(prompt: str) -> str:
-    """The TC0 shortcut SAN allows: the rook stands where the last R move went."""
+    """The TC0 shortcut SAN allows: the rook stands where the last R move went (or where
+    the FEN puts it)."""
     moves = re.search(r"Moves \(SAN\): (.+)\n", prompt).group(1)
     targets = re.findall(r"\bR[a-h1-8]?([a-h][1-8])\b", moves)
-    return targets[-1] if targets else "a1"
+    start = chess.Board(re.search(r"position (.+) \(FEN\)", prompt).group(1))
+    return targets[-1] if targets else chess.square_name(next(iter(start.pieces(chess.ROOK, 1))))
 
 
 def test_s5_san_is_solved_by_the_last_rook_move_but_uci_names_no_piece():
@@ -155,6 +163,83 @@ def test_s5_san_is_solved_by_the_last_rook_move_but_uci_names_no_piece():
         assert 0.4 < rook_asked < 0.6
 
 
+def test_s5_asked_square_does_not_predict_the_answer_at_any_length():
+    """Each asked square holds the rook about half the time, the rook ends on every square
+    (e1 too, at length 4), and demos start from a position no test game starts from."""
+    demo_starts = {d["prompt"].split("\n")[0] for d in docs("chess", "s5reduction_uci", 4, "train")}
+    for length in FAMILY.variants["s5reduction_uci"].lengths:
+        test = docs("chess", "s5reduction_uci", length)
+        by_square = {}
+        for d in test:
+            by_square.setdefault(d["square"], []).append(d["answer"] == 0)
+        assert sorted(by_square) == ["a1", "b1", "c1", "d1", "e1"]
+        for square, rook in by_square.items():
+            assert 0.3 < sum(rook) / len(rook) < 0.7, (length, square)
+        assert {d["trace"][-1] for d in test} == set(by_square), length
+        assert not demo_starts & {d["prompt"].split("\n")[0] for d in test}
+
+
+# --- what is asked: the answer needs the game's history -----------------------------------
+
+
+def game_moves(doc: dict) -> str:
+    return re.search(r"Moves \(UCI\): (.+)\n", doc["prompt"]).group(1)
+
+
+def test_demos_never_share_an_opening_with_any_test_game():
+    for kind in ("piece", "endsquare", "legal"):
+        variant = f"{kind}_uci"
+        demos = [game_moves(d) for d in docs("chess", variant, 4, "train")]
+        assert len(demos) == FAMILY.train_docs
+        for length in FAMILY.variants[variant].lengths:
+            for test in docs("chess", variant, length):
+                moves = game_moves(test) + " "
+                assert not any(moves.startswith(demo + " ") for demo in demos), (variant, length)
+
+
+def moves_of_occupant(moves: str, square: int) -> tuple[int, bool]:
+    """How often the piece now on ``square`` moved, and whether its last move was castling,
+    replayed on a fresh python-chess board (following pieces, not squares)."""
+    board, history = chess.Board(), {sq: [] for sq in chess.SQUARES}
+    for token in moves.split():
+        move = chess.Move.from_uci(token)
+        hops = [(move.from_square, move.to_square, False)]
+        if board.is_castling(move):
+            rank = chess.square_rank(move.from_square) * 8
+            rook_from, rook_to = (7, 5) if chess.square_file(move.to_square) == 6 else (0, 3)
+            hops = [
+                (move.from_square, move.to_square, True),
+                (rank + rook_from, rank + rook_to, True),
+            ]
+        for source, target, castling in hops:
+            history[target] = history[source] + [castling]
+            history[source] = []
+        board.push(move)
+    return len(history[square]), bool(history[square]) and history[square][-1]
+
+
+def test_piece_asks_about_pieces_that_moved_twice_with_balanced_answers():
+    for length in FAMILY.variants["piece_uci"].lengths:
+        test = docs("chess", "piece_uci", length)
+        for d in test:
+            moved, castled = moves_of_occupant(game_moves(d), chess.parse_square(d["square"]))
+            assert moved >= 2 or castled, (length, d["square"], d["prompt"])
+        if length >= 16:
+            golds = Counter(d["choices"][d["answer"]] for d in test)
+            assert "empty" not in golds and max(golds.values()) <= 0.14 * len(test), golds
+
+
+def test_endsquare_asks_about_a_knight_bishop_or_rook_with_5_to_8_legal_moves():
+    for length in FAMILY.variants["endsquare_uci"].lengths:
+        kinds = Counter()
+        for d in docs("chess", "endsquare_uci", length):
+            r = replay(d["prompt"])
+            kinds[r.board.piece_type_at(r.square)] += 1
+            assert len(d["targets"]) in DESTINATIONS and d["next_move"][2:4] in d["targets"]
+        assert set(kinds) <= {chess.KNIGHT, chess.BISHOP, chess.ROOK}, kinds
+        assert len(kinds) == 3 or length < 16, kinds
+
+
 # --- scoring ----------------------------------------------------------------------------
 
 
@@ -164,7 +249,9 @@ def test_endsquare_scores_exact_and_legal_matches_from_the_most_likely_square():
     def scores(best: int) -> list[tuple[float, bool]]:
         return [(0.0 if sq == best else -5.0, False) for sq in chess.SQUARES]
 
-    assert endsquare_results(doc, scores(chess.A4)) == {"exm": 1.0, "lgm": 1.0}
+    assert endsquare_results(doc, scores(chess.A4)) == {"lgm": 1.0, "exm": 1.0}
+    assert list(endsquare_results(doc, scores(chess.A4))) == ["lgm", "exm"]  # lgm is primary
+    assert FAMILY.variants["endsquare_uci"].metrics[0] == "lgm"
     assert endsquare_results(doc, scores(chess.C4)) == {"exm": 0.0, "lgm": 1.0}
     assert endsquare_results(doc, scores(chess.H8)) == {"exm": 0.0, "lgm": 0.0}
 
@@ -189,7 +276,7 @@ def test_every_legal_answer_fits_in_max_gen_toks_even_one_byte_per_token():
 # --- the README's numbers ---------------------------------------------------------------
 
 
-def test_readme_prompt_sizes_and_lgm_chance_are_current():
+def test_readme_prompt_sizes_are_current():
     for name, sizes in PROMPT_CHARS.items():
         lengths = FAMILY.variants[name].lengths
         for length, chars in zip(lengths, sizes):
@@ -200,11 +287,6 @@ def test_readme_prompt_sizes_and_lgm_chance_are_current():
             for d in docs("chess", name, lengths[0], "train")
         ]
         assert round(statistics.mean(map(len, demos))) == sizes[-1], name
-    lgm = [
-        statistics.mean(len(d["targets"]) for d in docs("chess", "endsquare_uci", n)) / 64
-        for n in FAMILY.variants["endsquare_uci"].lengths
-    ]
-    assert [round(100 * x, 1) for x in lgm] == list(LGM_CHANCE)
 
 
 # --- one real lm_eval run ---------------------------------------------------------------
@@ -260,3 +342,23 @@ def _check_sample(task: str, sample: dict) -> None:
         assert sample["set_match"] == float(
             squares_in(sample["filtered_resps"][0]) == set(doc["targets"])
         )
+
+
+# --- the shallow rules of the baselines --------------------------------------------------
+
+
+def test_shallow_rules_read_only_the_last_move_naming_the_square():
+    def ask(notation: str, moves: str, square: str) -> str | None:
+        text = f"Chess game from the standard starting position.\nMoves ({notation}): {moves}\n"
+        pick = (last_moved_to if notation == "UCI" else last_san_arrival)(
+            text + f"Question: Which piece is on {square} now?\nAnswer:", PIECE_CHOICES
+        )
+        return None if pick is None else PIECE_CHOICES[pick]
+
+    uci = "e2e4 e7e5 g1f3 b8c6 f3g5"
+    assert ask("UCI", uci, "e4") == "white pawn"  # e2 started with a white pawn
+    assert ask("UCI", uci, "f3") == "empty"  # the last ply naming f3 left it
+    assert ask("UCI", uci, "g5") is None  # f3 started empty: the rule cannot tell
+    assert ask("UCI", uci, "a1") == "white rook"  # never named: the starting piece
+    assert ask("SAN", "1. e4 e5 2. Nf3 Nc6 3. Ng5", "g5") == "white knight"
+    assert ask("SAN", "1. e4 e5 2. Nf3 Nc6 3. Bc4 Nf6 4. O-O", "f1") == "white rook"

@@ -150,7 +150,7 @@ def test_lm_eval_runs_every_nl_task_with_its_fewshot_prompt(tmp_path):
     results = run_lm_eval(args, out)
 
     expected = leaf_tasks()
-    assert len(expected) == len(set(expected)) == 77
+    assert len(expected) == len(set(expected)) == 99
     assert sorted(results["results"]) == sorted(expected)
     for task in expected:
         assert 0.0 <= results["results"][task]["acc,none"] <= 1.0
@@ -172,3 +172,16 @@ def test_lm_eval_runs_every_nl_task_with_its_fewshot_prompt(tmp_path):
             context = requests[0]["arg_0"] + max((r["arg_1"] for r in requests), key=len)
             longest = max(longest, len(tokenizer(context)["input_ids"]))
     assert longest < results["max_length"] == 8192, "a prompt would be truncated"
+
+
+@pytest.mark.parametrize("name", NL_FAMILIES)
+def test_ladders_start_at_one_step(name):
+    for v in get_family(name).variants.values():
+        assert v.lengths[:3] == (1, 2, 4)
+        assert all(d["length"] == 1 for d in docs(name, v.name, 1))
+
+
+def test_flipflop_short_lengths_hold_every_instruction_list_once():
+    for length, count in ((1, 2), (2, 10), (4, 250)):
+        prompts = [d["prompt"] for d in docs("flipflop", "ffl", length)]
+        assert len(prompts) == len(set(prompts)) == count

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import csv
+import gzip
 import json
 import math
 import subprocess
@@ -27,6 +28,7 @@ from lm_eval_statetrack.metrics import Horizon, Point, gap, horizon, horizon_ran
 from lm_eval_statetrack.report.load import load_runs
 from lm_eval_statetrack.report.plots import family_figure
 from lm_eval_statetrack.report.readme import replace_section
+from lm_eval_statetrack.report.submission import build
 from lm_eval_statetrack.report.summary import summarize
 from lm_eval_statetrack.tasks import task_manager
 
@@ -162,6 +164,8 @@ def test_backend_recorded_by_the_statetrack_adapter(runs):
     )
     assert "unknown" not in (run.model.backend, run.model.kernels)
     assert sorted(run.scores) == sorted([LIMITED[0], OPT_IN])
+    recorded = {k: v for k, v in config.items() if k.startswith("statetrack_")}
+    assert recorded and build(run, samples=False)["model"]["adapter_info"] == recorded
     assert run.scores[OPT_IN].family == "catalog"
     (plain,) = load_runs([runs["a"]]).runs  # lm-eval's own hf model records no kernels
     assert (plain.model.backend, plain.model.kernels) == ("transformers", "unknown")
@@ -305,15 +309,17 @@ def test_bad_inputs_give_notes_and_still_report(runs, tmp_path, capsys):
 
 
 def _validate(path: Path, capsys, *extra: str) -> tuple[int, str]:
-    rc = main(["validate", str(path), *extra])
+    """Validate a submission made without samples (tests/test_submission.py has them)."""
+    rc = main(["validate", str(path), "--no-samples", *extra])
     return rc, capsys.readouterr().out
 
 
 def test_submit_and_validate(runs, tmp_path, capsys):
-    full = tmp_path / "full.json"
-    assert main(["submit", str(runs["a_full"]), "--out", str(full), "--model-id", "tiny/a"]) == 0
+    full = tmp_path / "full.json.gz"
+    args = ["--out", str(full), "--model-id", "tiny/a", "--no-samples"]
+    assert main(["submit", str(runs["a_full"]), *args]) == 0
     capsys.readouterr()
-    sub = json.loads(full.read_text())
+    sub = json.loads(gzip.decompress(full.read_bytes()))
     raw = _raw(runs["a_full"])
     assert sub["model"]["id"] == "tiny/a" and sub["model"]["adapter"] == "hf"
     assert (sub["model"]["backend"], sub["model"]["dtype"]) == ("transformers", "float32")
@@ -323,7 +329,8 @@ def test_submit_and_validate(runs, tmp_path, capsys):
         assert task["version"] == raw["versions"][name]
         assert task["value"] == raw["results"][name]["acc,none"]
         assert task["n"] == task["n_original"] == raw["n-samples"][name]["original"]
-    assert _validate(full, capsys) == (0, f"{full}: ACCEPTED\n")
+    rc, out = _validate(full, capsys)
+    assert rc == 0 and out.startswith(f"{full}: ACCEPTED\n  not checked: 7 task(s)")
 
     def tampered(name: str, change) -> Path:
         data = copy.deepcopy(sub)
@@ -347,11 +354,12 @@ def test_submit_and_validate(runs, tmp_path, capsys):
         rc, out = _validate(tampered(f"{name}.json", change), capsys)
         assert rc == 1 and "REJECTED" in out and reason in out, (name, out)
     rc, out = _validate(_write(tmp_path / "broken.json", "{"), capsys)
-    assert rc == 1 and "cannot read it as JSON" in out
+    assert rc == 1 and "cannot read it as a submission" in out
 
     # a --limit run becomes a partial submission: rejected unless partial is allowed
-    limited = tmp_path / "limited.json"
-    assert main(["submit", str(runs["b"]), "--out", str(limited), "--model-id", "tiny/b"]) == 0
+    limited = tmp_path / "limited.json.gz"
+    args = ["--out", str(limited), "--model-id", "tiny/b", "--no-samples"]
+    assert main(["submit", str(runs["b"]), *args]) == 0
     assert "this submission is partial" in capsys.readouterr().err
     rc, out = _validate(limited, capsys)
     assert rc == 1 and "wordproblem/a5: scored 3 of 250 docs at length(s) 4, 8" in out

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from functools import reduce
 from operator import mul
+from pathlib import Path
 
 import pytest
 from sympy.combinatorics import Permutation, PermutationGroup
@@ -137,3 +138,39 @@ def _check_point_docs(variant: str, reference: PermutationGroup, steps) -> list[
         ):
             mismatches.append(doc["prompt"])
     return mismatches
+
+
+def _readme(family: str) -> str:
+    return (Path(__file__).resolve().parents[1] / "task_yamls" / family / "README.md").read_text()
+
+
+def test_readme_worked_examples_hold_in_sympy():
+    """The conventions the wordproblem README states, checked against sympy, and the
+    README's own numbers checked against the real docs' answers."""
+    s3 = sorted_elements(SymmetricGroup(3))
+    listed = [(0, 1, 2), (0, 2, 1), (1, 0, 2), (1, 2, 0), (2, 0, 1), (2, 1, 0)]
+    assert [tuple(p.array_form) for p in s3] == listed
+    assert s3[1] * s3[2] == s3[3] and s3[2] * s3[1] == s3[4]  # "1 2 =" -> 3, "2 1 =" -> 4
+
+    a4, z5 = sorted_elements(AlternatingGroup(4)), sorted_elements(CyclicGroup(5))
+    product = sorted_elements(DirectProduct(AlternatingGroup(4), CyclicGroup(5)))
+    for a, g in enumerate(a4):  # token = 5 x (A4 token) + (Z5 shift)
+        for z, h in enumerate(z5):
+            images = tuple(g.array_form) + tuple(4 + x for x in h.array_form)
+            assert tuple(product[5 * a + z].array_form) == images
+    assert product[7] * product[8] == product[10]
+    assert tuple(a4[1].array_form) == (0, 2, 3, 1) and tuple(a4[2].array_form) == (0, 3, 1, 2)
+
+    text = _readme("wordproblem")
+    for claim in ("`1 2 =`", "**token 3**", "`7 8 =`", "**token 10**", "5 x (A4 token)"):
+        assert claim in text, claim
+
+
+def test_catalog_readme_point_example_holds_in_sympy():
+    group = catalog_group("PSL(2,7)")
+    perms = [Permutation(list(p)) for p in alphabet(group)[:3]]
+    answer = reduce(mul, perms)(TRACKED_POINT)  # sympy: the first factor acts first
+    text = _readme("catalog")
+    assert "prompt `0 : 0 1 2 =`" in text and f"the answer is **{answer}**" in text
+    for token, perm in enumerate(perms):
+        assert f"token {token}: {tuple(perm.array_form)}" in text

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -24,7 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--batch-size", default="32", help="lm_eval --batch_size")
     parser.add_argument("--only", help="comma-separated reference model names")
     parser.add_argument("--models-dir", type=Path, help="another folder of reference models")
-    parser.add_argument("--output", type=Path, help="keep lm_eval's results JSON here")
+    parser.add_argument(
+        "--output",
+        type=Path,
+        help="keep lm_eval's results JSON here (default: a temporary folder, removed at the end)",
+    )
 
 
 def lm_eval_command(model_dir: Path, variant: str, limit: int, batch_size: str, out: Path):
@@ -59,7 +64,6 @@ def accuracies(results_dir: Path) -> dict[int, float]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lm_eval_statetrack.families.wordproblem import FAMILY
     from lm_eval_statetrack.training.references import reference_dirs
 
     models = reference_dirs(args.models_dir)
@@ -73,23 +77,38 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit(
             "statetrack demo: no reference models found; run statetrack train --references"
         )
-    out_root = args.output or Path(tempfile.mkdtemp(prefix="statetrack-demo-"))
+    if args.output:
+        return _evaluate_all(models, args, args.output)
+    with tempfile.TemporaryDirectory(prefix="statetrack-demo-") as tmp:
+        return _evaluate_all(models, args, Path(tmp))
+
+
+def _evaluate_all(models: dict[str, Path], args: argparse.Namespace, out_root: Path) -> int:
+    """Run lm_eval on each model, one progress line per model, then print the table."""
+    from lm_eval_statetrack.families.wordproblem import FAMILY
+
+    kept = f"kept in {out_root}" if args.output else "in a temporary folder, removed at the end"
+    print(
+        f"Scoring {len(models)} reference models with `lm_eval --model hf --tasks "
+        f"statetrack-wordproblem-<group> --limit {args.limit}`; results JSON {kept}.",
+        flush=True,
+    )
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-    table = {}
-    for name, path in models.items():
+    table, start = {}, time.monotonic()
+    for i, (name, path) in enumerate(models.items(), 1):
         variant = json.loads((path / "training.json").read_text())["config"]["variant"]
         cmd = lm_eval_command(path, variant, args.limit, args.batch_size, out_root / name)
-        print(
-            f"\n$ lm_eval --model hf --model_args pretrained={path} "
-            f"--tasks statetrack-wordproblem-{variant} --limit {args.limit}",
-            flush=True,
-        )
+        began = time.monotonic()
         proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
         if proc.returncode != 0:
             sys.stderr.write(proc.stderr[-4000:])
             raise SystemExit(f"statetrack demo: lm_eval failed on {name}")
-        print(proc.stdout.strip().split("\n\n")[-1] if proc.stdout.strip() else "", flush=True)
         table[name] = (variant, accuracies(out_root / name))
+        print(
+            f"[{i}/{len(models)}] {name} ({variant.upper()}): {time.monotonic() - began:.0f} s "
+            f"(total {time.monotonic() - start:.0f} s)",
+            flush=True,
+        )
     lengths = sorted({n for _, accs in table.values() for n in accs})
     print(f"\nAccuracy against length ({args.limit} test docs per cell; lm_eval --model hf):\n")
     header = f"| {'model':20s} | task | chance |" + "".join(f" {n:>4d} |" for n in lengths)
@@ -99,5 +118,6 @@ def run(args: argparse.Namespace) -> int:
         chance = FAMILY.variant(variant).chance
         cells = "".join(f" {accs[n]:4.2f} |" if n in accs else "    - |" for n in lengths)
         print(f"| {name:20s} | {variant.upper():4s} | {chance:6.3f} |{cells}")
-    print(f"\nlm_eval results JSON: {out_root}")
+    if args.output:
+        print(f"\nlm_eval results JSON: {out_root}")
     return 0

@@ -14,16 +14,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="accept runs with fewer docs than the tasks have (--limit) or missing lengths",
     )
+    parser.add_argument(
+        "--no-samples",
+        action="store_true",
+        help="accept tasks without per-sample evidence, and list what could not be checked",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     """Exit 0 when accepted, 1 when rejected (every reason printed)."""
-    from lm_eval_statetrack.report.submission import Verdict, check
+    import gzip
+    import os
+
+    os.environ.setdefault("TQDM_DISABLE", "1")  # lm-eval's progress bar per rebuilt task
+    from lm_eval_statetrack.report.submission import Verdict, check, read
 
     try:
-        verdict = check(json.loads(args.submission.read_text(encoding="utf-8")))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        verdict = Verdict(errors=[f"cannot read it as JSON: {e}"])
+        verdict = check(read(args.submission), no_samples=args.no_samples)
+    except (OSError, UnicodeDecodeError, gzip.BadGzipFile, EOFError, json.JSONDecodeError) as e:
+        verdict = Verdict(errors=[f"cannot read it as a submission (gzip or plain JSON): {e}"])
     accepted = verdict.accepted(args.allow_partial)
     if not accepted:
         status = "REJECTED"
@@ -34,4 +43,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"  mismatch: {reason}")
     for reason in verdict.partial:
         print(f"  partial: {reason}" + ("" if args.allow_partial else " (use --allow-partial)"))
+    for reason in verdict.unchecked:
+        print(f"  not checked: {reason}")
     return 0 if accepted else 1

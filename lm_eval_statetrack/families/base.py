@@ -54,6 +54,8 @@ class Family:
     # Opt-in families name leaf tasks ``statetrack-<family>_...`` so that the glob
     # 'statetrack_*' misses them, and stay out of the top-level ``statetrack`` group.
     opt_in: bool = False
+    # "YYYY-MM-DD (version N): what changed", newest last; shown in the family README
+    changelog: tuple[str, ...] = ()
 
     def variant(self, name: str) -> Variant:
         if name not in self.variants:

@@ -165,7 +165,7 @@ in alphabetical order, in the story and in the choices.
 
 FAMILY = Family(
     name="boxes",
-    version=1,
+    version=2,
     rendering="nl",
     description=(
         "Entity tracking: the contents of one of seven boxes (or bags) after a series of "
@@ -178,6 +178,7 @@ FAMILY = Family(
             "Move / Remove / Put single objects between seven boxes (the paper's format)",
             "TC0 (last write wins)",
             1 / N_CHOICES,
+            lengths=nl.LENGTHS,
         ),
         "trade": Variant(
             "trade",
@@ -185,9 +186,11 @@ FAMILY = Family(
             "NC1-complete",
             1 / N_CHOICES,
             hard=True,
+            lengths=nl.LENGTHS,
         ),
     },
     generate=generate,
     num_fewshot=nl.NUM_FEWSHOT,
     readme_notes=NOTES,
+    changelog=(nl.LADDER_CHANGE,),
 )

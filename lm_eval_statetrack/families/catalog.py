@@ -176,6 +176,51 @@ track a single Z5 coordinate. `parse_group` still builds and classifies Z5^4.
 """
 
 
+def _point_example(name: str = "PSL(2,7)", word: tuple[int, ...] = (0, 1, 2)) -> str:
+    """A worked point-mode example, computed from the group's own alphabet."""
+    group = catalog_group(name)
+    steps, point, path = alphabet(group), TRACKED_POINT, [str(TRACKED_POINT)]
+    for token in word:
+        point = steps[token][point]
+        path.append(str(point))
+    shown = "\n".join(f"    token {t}: {steps[t]}" for t in sorted(set(word)))
+    return (
+        f"Worked example, {name} on {group.degree} points, prompt "
+        f"`{TRACKED_POINT} : {' '.join(map(str, word))} =`; the first step tokens are\n\n"
+        f"{shown}\n\npoint {TRACKED_POINT} goes {' -> '.join(path)}: the answer is "
+        f"**{point}**."
+    )
+
+
+CONVENTIONS = f"""\
+## Conventions: element numbers and the order of composition
+
+As in the `wordproblem` family: an element is the tuple of its images of points 0..n-1,
+**token k of an element task is the k-th element in lexicographic order of these tuples**
+(token 0 is the identity), and **products act left to right** (in `g1 g2 =`, g1 acts
+first). The numbering depends on the action `parse_group(name)` builds: S<n>, A<n> on
+points 0..n-1; Z<n> as rotations (token k is x -> x+k); D<n> on the n vertices of an
+n-gon; V4 and Q<2^k> regularly (Q: point i + m*j is a^i b^j); Z<p>^k on k blocks of p
+points, the first block most significant; F<n> as maps x -> a*x + b on Z_p; PSL(n,q) on the
+projective points; M11 and M12 on 11 and 12 points.
+
+In a point task, **token k is the k-th of the 64 fixed elements**, in the order they were
+drawn (from `StableRandom(seed_from("catalog", "alphabet", <group name>))`), and the answer
+is where point {TRACKED_POINT} goes, the steps applied left to right. To print an element
+task's numbering or a point task's 64 elements:
+
+```python
+from lm_eval_statetrack.catalog import catalog_group
+from lm_eval_statetrack.families.catalog import alphabet
+
+print(catalog_group("D4").elements)  # token k = elements[k]
+print(alphabet(catalog_group("M11")))  # token k = alphabet(...)[k]
+```
+
+{_point_example()}
+
+"""
+
 FAMILY = Family(
     name="catalog",
     version=1,
@@ -193,6 +238,11 @@ FAMILY = Family(
     generate=generate,
     test_docs=TEST_DOCS,
     train_docs=TRAIN_DOCS,
-    readme_notes=NOTES,
+    readme_notes=NOTES + "\n" + CONVENTIONS,
     opt_in=True,
+    changelog=(
+        "2026-11-30 (version 1, docs unchanged): the README states how tokens number the "
+        "elements and the 64 fixed elements of point tasks, and which element acts first, "
+        "with a worked example.",
+    ),
 )

@@ -11,7 +11,7 @@ its UCI move list, the record every task reads back through our parser.
 
 from __future__ import annotations
 
-from functools import cache
+import hashlib
 
 import chess
 
@@ -20,6 +20,9 @@ from lm_eval_statetrack.rng import StableRandom, seed_from
 VALUE = {chess.PAWN: 1, chess.KNIGHT: 3, chess.BISHOP: 3, chess.ROOK: 5, chess.QUEEN: 9}
 PROMOTION_BONUS = {chess.QUEEN: 60, chess.KNIGHT: 3, chess.ROOK: 1, chess.BISHOP: 1}
 BASE, CAPTURE, CASTLE, CHECK, DEVELOP = 4, 8, 16, 6, 6
+MAX_MISSES = 10_000  # draws in a row that end early or repeat an opening: the space is spent
+OPENING_PLIES = 4  # demos are games of this many plies; their openings are kept from tests
+DEMO_BUCKETS = 16  # one opening in this many (by hash) is reserved for the demos
 
 
 def _check_squares(board: chess.Board) -> dict[int, int]:
@@ -75,15 +78,6 @@ def move_weights(board: chess.Board, moves: list[chess.Move]) -> list[int]:
     return weights
 
 
-def _draw(rng: StableRandom, weights: list[int]) -> int:
-    x = rng.below(sum(weights))
-    for i, weight in enumerate(weights):
-        x -= weight
-        if x < 0:
-            return i
-    raise AssertionError("unreachable: x < sum(weights)")
-
-
 def choose_move(board: chess.Board, rng: StableRandom) -> chess.Move | None:
     """The policy's move, or None when the side to move has none.
 
@@ -130,24 +124,49 @@ def play(rng: StableRandom, plies: int) -> str | None:
     return " ".join(move.uci() for move in board.move_stack)
 
 
+def demo_opening(record: str) -> bool:
+    """Whether the record's first ``OPENING_PLIES`` plies are reserved for demos: test
+    games never open this way and demo games always do, so no demo shares an opening with
+    a test game at any length, without generating the test games to find out."""
+    opening = " ".join(record.split()[:OPENING_PLIES])
+    return hashlib.sha256(opening.encode()).digest()[0] % DEMO_BUCKETS == 0
+
+
 def drop_last(record: str) -> str:
     """The record without its last ply: the moves before the position asked about."""
     return record.rsplit(" ", 1)[0]
 
 
-@cache
-def games(plies: int, n: int, split: str, exclude: frozenset[str] = frozenset()) -> tuple[str, ...]:
-    """``n`` game records (UCI move lists) of ``plies`` plies whose first ``plies - 1`` moves
-    are distinct and not in ``exclude``; the last ply is the move played next."""
-    rng = StableRandom(seed_from("chess", "games", plies, split))
-    seen = set(exclude)
-    out: list[str] = []
-    for _ in range(20 * n):
-        record = play(rng, plies)
-        if record is None or drop_last(record) in seen:
-            continue
-        seen.add(drop_last(record))
-        out.append(record)
-        if len(out) == n:
-            return tuple(out)
-    raise RuntimeError(f"could only draw {len(out)} of {n} distinct {plies}-ply games")
+class GameStream:
+    """Game records (UCI move lists) of ``plies`` plies, drawn on demand: ``stream[i]`` is
+    the i-th record whose first ``plies - 1`` moves are distinct and whose opening is a
+    demo opening exactly when ``split`` is train (the last ply is the move played next).
+    The stream depends only on (plies, split), so asking for more records never changes
+    the earlier ones."""
+
+    def __init__(self, plies: int, split: str) -> None:
+        self.plies = plies
+        self._rng = StableRandom(seed_from("chess", "games", plies, split))
+        self._demos = split == "train"
+        self._seen: set[str] = set()
+        self._records: list[str] = []
+
+    def __getitem__(self, i: int) -> str:
+        misses = 0
+        while len(self._records) <= i:
+            record = play(self._rng, self.plies)
+            if (
+                record is None
+                or demo_opening(record) != self._demos
+                or drop_last(record) in self._seen
+            ):
+                misses += 1
+                if misses > MAX_MISSES:
+                    raise RuntimeError(
+                        f"could only draw {len(self._records)} distinct {self.plies}-ply games"
+                    )
+                continue
+            misses = 0
+            self._seen.add(drop_last(record))
+            self._records.append(record)
+        return self._records[i]

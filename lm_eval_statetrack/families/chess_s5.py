@@ -73,9 +73,17 @@ def transposition_san(rook: int, i: int) -> tuple[str, ...]:
     return tuple(san)
 
 
-def render(word: tuple[int, ...], notation: str) -> tuple[str, list[int]]:
-    """The move list of ``word`` and the rook's square index after each transposition."""
-    rook, trace, tokens = 0, [], []
+def final_square(rook: int, word: tuple[int, ...]) -> int:
+    """Where the rook stands after ``word``, starting on ``ROW[rook]``."""
+    for i in word:
+        rook = apply(rook, i)
+    return rook
+
+
+def render(word: tuple[int, ...], notation: str, rook: int = 0) -> tuple[str, list[int]]:
+    """The move list of ``word`` from the rook on ``ROW[rook]``, and the rook's square index
+    after each transposition."""
+    trace, tokens = [], []
     for k, i in enumerate(word):
         if notation == "uci":
             tokens.extend(transposition_uci(i))

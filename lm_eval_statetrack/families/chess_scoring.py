@@ -18,14 +18,15 @@ def squares_in(text: str) -> set[str]:
 
 
 def endsquare_results(doc: dict, results: Sequence[tuple[float, bool]]) -> dict[str, float]:
-    """Toshniwal et al. (2022): the model's ending square (its most likely choice) is an
-    exact match (ExM) if it is where the game's next move went, and a legal match (LgM) if
-    the piece on the starting square can legally move there."""
+    """Toshniwal et al. (2022): the model's ending square (its most likely choice) is a
+    legal match (LgM) if the piece on the starting square can legally move there, and an
+    exact match (ExM) if it is where the game's next move went. LgM comes first: it is the
+    primary metric (a perfect state tracker scores 1), ExM is not fixed by the prompt."""
     scores = [loglikelihood for loglikelihood, _ in results]
     predicted = max(range(len(scores)), key=scores.__getitem__)
     return {
-        "exm": float(predicted == doc["answer"]),
         "lgm": float(doc["choices"][predicted] in doc["targets"]),
+        "exm": float(predicted == doc["answer"]),
     }
 
 

@@ -77,7 +77,7 @@ its program in a separate, isolated Python process.
 
 FAMILY = Family(
     name="code",
-    version=1,
+    version=2,
     rendering="nl",
     description=(
         "Code evaluation: the value of a list element or variable after a Python program "
@@ -92,6 +92,7 @@ FAMILY = Family(
             "NC1-complete",
             1 / N,
             hard=True,
+            lengths=nl.LENGTHS,
         ),
         "vars": Variant(
             "vars",
@@ -99,9 +100,11 @@ FAMILY = Family(
             "NC1-complete",
             1 / N,
             hard=True,
+            lengths=nl.LENGTHS,
         ),
     },
     generate=generate,
     num_fewshot=nl.NUM_FEWSHOT,
     readme_notes=NOTES,
+    changelog=(nl.LADDER_CHANGE,),
 )

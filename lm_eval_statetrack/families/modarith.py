@@ -59,17 +59,28 @@ the NC1-complete group of the `wordproblem` and `shuffle` families, so `mod60` a
 
 FAMILY = Family(
     name="modarith",
-    version=1,
+    version=2,
     rendering="nl",
     description="Modular arithmetic: a running sum of additions and subtractions mod 5 or 60.",
     source="the Z5 / Z60 word problems (abelian controls of Merrill, Petty & Sabharwal 2024)",
     variants={
-        "mod5": Variant("mod5", "operands 1-4, the result mod 5 (Z5)", "TC0 (abelian)", 1 / 5),
+        "mod5": Variant(
+            "mod5",
+            "operands 1-4, the result mod 5 (Z5)",
+            "TC0 (abelian)",
+            1 / 5,
+            lengths=nl.LENGTHS,
+        ),
         "mod60": Variant(
-            "mod60", "operands 1-59, the result mod 60 (Z60)", "TC0 (abelian)", 1 / 60
+            "mod60",
+            "operands 1-59, the result mod 60 (Z60)",
+            "TC0 (abelian)",
+            1 / 60,
+            lengths=nl.LENGTHS,
         ),
     },
     generate=generate,
     num_fewshot=nl.NUM_FEWSHOT,
     readme_notes=NOTES,
+    changelog=(nl.LADDER_CHANGE,),
 )

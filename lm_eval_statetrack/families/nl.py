@@ -2,7 +2,8 @@
 
 Every nl family draws its few-shot demos from a ``train`` split generated at
 :data:`DEMO_LENGTH` steps, whatever the test length: prompts stay short enough for common
-context windows, and because 5 is not on the test ladder a demo can never equal a test doc.
+context windows, and because 5 is not on the test ladder (:data:`LENGTHS`) a demo can never
+equal a test doc.
 lm-eval puts ``target_delimiter`` (a space) between a demo's prompt and its answer and
 ``fewshot_delimiter`` (a blank line) after it; :func:`fewshot_prompt` writes the same text.
 """
@@ -12,10 +13,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import cache
 
-from lm_eval_statetrack.families.base import Doc
+from lm_eval_statetrack.families.base import POWERS_OF_TWO, Doc
 from lm_eval_statetrack.rng import StableRandom, seed_from
 
 DEMO_LENGTH = 5
+# 1 and 2 steps start the ladder where small pretrained models are still above chance
+LENGTHS = (1, 2, *POWERS_OF_TWO)
+LADDER_CHANGE = (
+    "2026-11-30 (version 2): lengths 1 and 2 added, so that the ladder starts where small "
+    "pretrained models are above chance; the docs of lengths 4-256 are unchanged."
+)
 NUM_FEWSHOT = 3
 TARGET_DELIMITER = " "
 FEWSHOT_DELIMITER = "\n\n"

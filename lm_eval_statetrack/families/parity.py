@@ -46,21 +46,24 @@ Parity is the word problem of Z2: in TC0 (a threshold circuit counts the ones), 
 linear recurrent models and SSMs whose transition matrices have only positive eigenvalues
 cannot represent it at arbitrary length (Sarrof, Veitsman & Hahn 2024; Grazzi et al. 2025,
 *Unlocking State-Tracking in Linear RNNs Through Negative Eigenvalues*), which is why Mamba
-fails it. Chance is 1/2. At length 4 there are only 16 bit strings, so that task has 16
-docs; demos have {nl.DEMO_LENGTH} bits, so they are never test docs.
+fails it. Chance is 1/2. At lengths 1, 2 and 4 there are only 2, 4 and 16 bit strings, so
+those tasks have 2, 4 and 16 docs; demos have {nl.DEMO_LENGTH} bits, so they are never test docs.
 
 {nl.readme_example(generate, "bits")}"""
 
 FAMILY = Family(
     name="parity",
-    version=1,
+    version=2,
     rendering="nl",
     description="Parity: is the number of ones in a bit string, told in words, even or odd?",
     source="the Z2 word problem; Sarrof, Veitsman & Hahn (2024), Grazzi et al. (ICLR 2025)",
     variants={
-        "bits": Variant("bits", "bits written as the words zero and one", "TC0 (Z2)", 0.5),
+        "bits": Variant(
+            "bits", "bits written as the words zero and one", "TC0 (Z2)", 0.5, lengths=nl.LENGTHS
+        ),
     },
     generate=generate,
     num_fewshot=nl.NUM_FEWSHOT,
     readme_notes=NOTES,
+    changelog=(nl.LADDER_CHANGE,),
 )

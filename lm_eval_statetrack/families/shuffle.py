@@ -118,7 +118,7 @@ generate = nl.generator("shuffle", sample)
 NOTES = f"""## Source and complexity
 
 Generalises BIG-Bench Hard's `tracking_shuffled_objects` (Suzgun et al. 2023; 3, 5 or 7
-objects at one short length) to a ladder of 4 to 256 steps. The state is the permutation of
+objects at one short length) to a ladder of 1 to 256 steps. The state is the permutation of
 balls among five people; each step applies one group element. Knowing where one ball ends
 up is enough to tell the identity from a 5-cycle, so Barrington's theorem makes the `s5` and
 `a5` questions NC1-complete; `z5` moves every ball the same number of places round a circle,
@@ -132,7 +132,7 @@ tokens as an `s5` swap and the three variants can be compared length for length.
 
 FAMILY = Family(
     name="shuffle",
-    version=1,
+    version=2,
     rendering="nl",
     description=(
         "Permutation tracking as a story: five people swap, cycle or pass balls; which "
@@ -146,6 +146,7 @@ FAMILY = Family(
             "NC1-complete",
             1 / N,
             hard=True,
+            lengths=nl.LENGTHS,
         ),
         "a5": Variant(
             "a5",
@@ -153,15 +154,18 @@ FAMILY = Family(
             "NC1-complete",
             1 / N,
             hard=True,
+            lengths=nl.LENGTHS,
         ),
         "z5": Variant(
             "z5",
             "every ball moves the same number of places round a circle (Z5)",
             "TC0 (abelian)",
             1 / N,
+            lengths=nl.LENGTHS,
         ),
     },
     generate=generate,
     num_fewshot=nl.NUM_FEWSHOT,
     readme_notes=NOTES,
+    changelog=(nl.LADDER_CHANGE,),
 )

@@ -74,6 +74,43 @@ def _variant(key: str, description: str) -> Variant:
     )
 
 
+NOTES = """\
+## Conventions: element numbers and the order of composition
+
+An element of a group on n points is the tuple of its images `(p[0], ..., p[n-1])`
+(points are numbered from 0). **Token k is the k-th element in lexicographic order of these
+tuples**, so token 0 is always the identity. **Products act left to right**: in `g1 g2 =`,
+g1 acts first, then g2 (a point x goes to g2[g1[x]]), as in sympy, whose `p * q` also
+applies p first; the answer to `g1 ... gk =` is the number of g1·…·gk.
+
+S3 (on points 0, 1, 2), its six elements in order:
+
+| token | 0 | 1 | 2 | 3 | 4 | 5 |
+| --- | --- | --- | --- | --- | --- | --- |
+| images | (0,1,2) | (0,2,1) | (1,0,2) | (1,2,0) | (2,0,1) | (2,1,0) |
+
+Worked example: `1 2 =`. Token 1 swaps points 1 and 2, token 2 swaps 0 and 1. Applying 1
+first, then 2: 0 -> 0 -> 1, 1 -> 2 -> 2, 2 -> 1 -> 0, images (1,2,0), **token 3**. (The
+other order, `2 1 =`, gives (2,0,1), token 4.)
+
+The groups act on: S5 and A5 on points 0-4; Z60 and Z2 as rotations of 60 and 2 points,
+so token k is the shift x -> x+k and the answer is the sum of the tokens modulo the order;
+A4xZ5 on 9 points, A4 on points 0-3 and Z5 on points 4-8. Because the A4 images come first
+in the tuple, **A4xZ5 token = 5 x (A4 token) + (Z5 shift)**, where the A4 token is the
+element's number in A4 alone (12 elements on points 0-3) and the Z5 shift is 0-4; the
+product multiplies the A4 parts (left to right) and adds the shifts modulo 5. Example:
+`7 8 =`: 7 = A4 token 1 (images (0,2,3,1)) with shift 2, 8 = A4 token 1 with shift 3;
+(0,2,3,1) twice gives (0,3,1,2), A4 token 2, and 2 + 3 = 0 modulo 5: **token 10**.
+Print any group's numbering (token k = `elements[k]`) with
+
+```python
+from lm_eval_statetrack.algebra import parse_group
+
+print(parse_group("A4xZ5").elements)
+```
+
+"""
+
 FAMILY = Family(
     name="wordproblem",
     version=1,
@@ -92,4 +129,9 @@ FAMILY = Family(
         )
     },
     generate=generate,
+    readme_notes=NOTES,
+    changelog=(
+        "2026-11-30 (version 1, docs unchanged): the README states how tokens number the "
+        "elements, which element acts first, and how A4xZ5 is numbered, with worked examples.",
+    ),
 )

@@ -31,10 +31,14 @@ from lm_eval.models.utils import (
 from tqdm import tqdm
 
 from lm_eval_statetrack.models.backends import load_backend
-from lm_eval_statetrack.models.backends.base import logger, resolve_dtype
+from lm_eval_statetrack.models.backends.base import logger, resolve_dtype, snapshot_sha
 from lm_eval_statetrack.models.batching import BatchSizer, Counters, split_sorted
 from lm_eval_statetrack.models.generation import generate_batch
-from lm_eval_statetrack.models.options import AdapterOptions, parse_options
+from lm_eval_statetrack.models.options import (
+    AdapterOptions,
+    merge_run_settings,
+    parse_options,
+)
 from lm_eval_statetrack.models.prefix_scorer import MAX_STEPS, PrefixScorer
 from lm_eval_statetrack.models.trie import build_tree
 from lm_eval_statetrack.models.verify import default_tolerance, verify_scores
@@ -45,11 +49,19 @@ Encoded = tuple[tuple[str | None, str | None], list[int], list[int]]
 
 
 def resolve_device(device: str | None) -> torch.device:
+    """As lm-eval's ``hf`` model: CUDA when available if no device is named, and a CUDA
+    device named on a machine without CUDA (lm-eval's default is cuda:0) means the CPU."""
     if device is None:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     if device.startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError(f"device={device} but no CUDA device is visible; use device=cpu")
-    return torch.device(device)
+        logger.info("statetrack: device=%s but no CUDA device is visible; using the CPU", device)
+        return torch.device("cpu")
+    try:
+        return torch.device(device)
+    except RuntimeError:
+        raise ValueError(
+            f"device={device!r} is not a torch device; use cpu, cuda or cuda:N."
+        ) from None
 
 
 def _label(request) -> str:
@@ -58,6 +70,20 @@ def _label(request) -> str:
 
 class StateTrackLM(TemplateLM):
     """Evaluates causal LMs with each shared prefix's state computed once."""
+
+    @classmethod
+    def create_from_arg_string(
+        cls, arg_string: str, additional_config: dict[str, Any] | None = None
+    ) -> StateTrackLM:
+        """``--model_args`` may also name device, batch_size and max_batch_size."""
+        args = utils.simple_parse_args_string(arg_string)
+        return cls(**merge_run_settings(args, additional_config))
+
+    @classmethod
+    def create_from_arg_obj(
+        cls, arg_dict: dict[str, Any], additional_config: dict[str, Any] | None = None
+    ) -> StateTrackLM:
+        return cls(**merge_run_settings(arg_dict, additional_config))
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__()
@@ -81,7 +107,9 @@ class StateTrackLM(TemplateLM):
         self.sizer = BatchSizer(opts.batch_size, opts.max_batch_size)
         self.counters = Counters()
         self.verified = 0
-        self.tolerance = opts.verify_tolerance or default_tolerance(self.dtype)
+        self.tolerance = default_tolerance(
+            self.dtype, opts.verify_tolerance, opts.verify_rel_tolerance
+        )
         logger.info(
             "statetrack: %s on %s, %s, kernels: %s, prefix reuse %s",
             opts.pretrained,
@@ -204,12 +232,17 @@ class StateTrackLM(TemplateLM):
         )
 
     def get_model_info(self) -> dict[str, Any]:
-        """Merged into the results' ``config``: the compute path and the counters."""
+        """Merged into the results' ``config``: what lm-eval's ``hf`` model reports
+        (parameters, dtype, revision, sha), the compute path and the counters."""
+        opts = self.options
         return {
             **self.backend.info(),
             "model_dtype": str(self.dtype),
-            "model_revision": self.options.revision,
+            "model_revision": opts.revision or "main",
+            "model_sha": snapshot_sha(opts.pretrained, opts.revision),
             "statetrack_backend": self.backend.name,
+            "statetrack_device": str(self._device),
+            "statetrack_batch_size": self.sizer.size,
             "statetrack_kernels": self.backend.kernels,
             "statetrack_prefix_reuse": self.reuse,
             "statetrack_verified_requests": self.verified,
@@ -335,7 +368,8 @@ class StateTrackLM(TemplateLM):
             disable=disable_tqdm or self.rank != 0,
             desc="statetrack prefix-tree nodes",
         )
-        PrefixScorer(self.backend, self.sizer, self.counters, self._pad_id()).run(tree, bar.update)
+        scorer = PrefixScorer(self.backend, self.sizer, self.counters, self._pad_id(), self.reuse)
+        scorer.run(tree, bar.update)
         bar.close()
         results: list[tuple[float, bool]] = [(0.0, True)] * len(encoded)
         for i, needs in zip(index, tree.requests):

@@ -29,7 +29,8 @@ class AdapterOptions:
     trust_remote_code: bool = False
     truncation: str = "none"  # none: too-long inputs are an error; left: keep the end
     verify: int = 0  # re-score this many random requests with a plain full forward
-    verify_tolerance: float | None = None  # None: 1e-4 in float32, 0.05 in 16-bit types
+    verify_tolerance: float | None = None  # absolute; None: 1e-4 in float32, 0.05 in 16-bit
+    verify_rel_tolerance: float | None = None  # times |log p|; None: 1e-5 / 1e-2 likewise
     prefix_reuse: bool = True  # false: every request is a plain full forward
     cache_kwarg: str = "auto"  # keyword the model takes its cache under (hf/fla)
 
@@ -57,10 +58,51 @@ def _int(key: str, value: Any, minimum: int) -> int:
     return number
 
 
+def _float(key: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = -1.0
+    if not number >= 0:
+        raise ValueError(f"model_args {key}={value!r}: expected a number >= 0")
+    return number
+
+
 def _choice(key: str, value: Any, choices: tuple[str, ...]) -> str:
     if str(value) not in choices:
         raise ValueError(f"model_args {key}={value!r}: expected one of {', '.join(choices)}")
     return str(value)
+
+
+# What lm-eval's command line hands every model when --device / --batch_size are absent.
+LM_EVAL_CLI_DEFAULTS = {"device": "cuda:0", "batch_size": 1}
+
+
+def merge_run_settings(
+    model_args: dict[str, Any], run_settings: dict[str, Any] | None
+) -> dict[str, Any]:
+    """``model_args`` plus lm-eval's ``device`` / ``batch_size`` / ``max_batch_size``.
+
+    lm-eval passes these to every model, from its flags or, when a flag is absent, from
+    its defaults (``cuda:0`` and 1), which cannot be told apart from the same values
+    given explicitly. So the same key in ``model_args`` wins over a default value, and
+    two different explicit values are an error.
+    """
+    merged = dict(model_args)
+    for key, value in (run_settings or {}).items():
+        if value is None:
+            continue
+        if key not in merged or merged[key] is None:
+            merged[key] = value
+            continue
+        ours = merged[key]
+        if str(ours) == str(value) or str(value) == str(LM_EVAL_CLI_DEFAULTS.get(key)):
+            continue
+        raise ValueError(
+            f"lm-eval's {key}={value} (--{key}) and model_args {key}={ours} disagree; give "
+            f"{key} in one place only."
+        )
+    return merged
 
 
 def parse_options(kwargs: dict[str, Any]) -> AdapterOptions:
@@ -89,8 +131,8 @@ def parse_options(kwargs: dict[str, Any]) -> AdapterOptions:
             out[key] = _int(key, value, 1)
         elif key == "verify":
             out[key] = _int(key, value, 0)
-        elif key == "verify_tolerance":
-            out[key] = float(value)
+        elif key in ("verify_tolerance", "verify_rel_tolerance"):
+            out[key] = _float(key, value)
         elif key == "batch_size":
             text = str(value)
             out[key] = text if text.startswith("auto") else _int(key, value, 1)

@@ -40,8 +40,18 @@ class _Job:
 class PrefixScorer:
     """Fills every ``Need`` of a tree with its log-probability and greedy flag."""
 
-    def __init__(self, backend: Backend, sizer: BatchSizer, counters: Counters, pad_id: int):
+    def __init__(
+        self,
+        backend: Backend,
+        sizer: BatchSizer,
+        counters: Counters,
+        pad_id: int,
+        reuse: bool = True,
+    ) -> None:
+        """``reuse=False``: every node is a whole input run in one forward, no state kept
+        (``prefix_reuse=false``, or a model that hands back no state)."""
         self.backend, self.sizer, self.counters, self.pad_id = backend, sizer, counters, pad_id
+        self.reuse = reuse
 
     def run(self, tree: PrefixTree, progress: Callable[[int], Any] | None = None) -> None:
         """Run every node; ``progress(n)`` is called as batches of ``n`` nodes finish."""
@@ -137,6 +147,8 @@ class PrefixScorer:
 
     def _chunk(self, rem: list[int], inner: list[bool], state: Any | None) -> int:
         """Tokens every row gets this round (see the module docstring)."""
+        if not self.reuse:
+            return max(rem)  # whole rows in one forward; leaves, so padding is harmless
         multi = self.backend.continues_multi_token
         if state is not None and not multi:
             return 1

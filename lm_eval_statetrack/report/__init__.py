@@ -2,6 +2,6 @@
 
 ``load`` reads results JSON into runs, ``summary`` turns runs into curves and horizons,
 ``tables`` and ``plots`` write them, ``readme`` updates a README section, ``submission``
-builds and validates leaderboard files. Only ``plots`` needs matplotlib (the ``report``
-extra).
+builds and validates leaderboard files, with the per-sample records ``evidence`` bundles
+and recomputes. Only ``plots`` needs matplotlib (the ``report`` extra).
 """

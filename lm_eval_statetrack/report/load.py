@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -39,6 +39,9 @@ class Score:
     version: int | float | str | None  # the task version the run used
     chance: float | None
     complexity: str | None
+    n_shot: int | None = None  # lm-eval's n-shot for the task
+    source: str = ""  # the results file the score comes from
+    floor: float | None = None  # the task's majority-class rate where its answers are skewed
 
     @property
     def partial(self) -> bool:
@@ -55,10 +58,24 @@ class ModelInfo:
     dtype: str
     model_args: dict
     num_parameters: int | None
+    revision: str | None = None  # lm-eval's model_revision (hub branch or tag)
+    sha: str | None = None  # lm-eval's model_sha (hub commit), when it could look it up
+    adapter_info: dict = field(default_factory=dict)  # the statetrack adapter's statetrack_*
 
     @property
     def identity(self) -> tuple:
         return (self.model_id, self.adapter, json.dumps(self.model_args, sort_keys=True))
+
+    @property
+    def name(self) -> str:
+        """The id to show: a local checkpoint by its folder name, never a machine path."""
+        return display_id(self.model_id)
+
+
+def display_id(model_id: str) -> str:
+    """A hub id as is; a local path (absolute, relative or ~) by its last component."""
+    local = model_id.startswith(("/", ".", "~")) or "\\" in model_id
+    return Path(model_id).name if local else model_id
 
 
 @dataclass
@@ -69,9 +86,15 @@ class Run:
     model: ModelInfo
     paths: list[str]
     scores: dict[str, Score] = field(default_factory=dict)
+    models: list[ModelInfo] = field(default_factory=list)  # every model under this label
     lm_eval_version: str = "unknown"
     date: str = "unknown"  # ISO date of the latest file
     task_hashes: dict[str, str] = field(default_factory=dict)  # lm-eval's, with --log_samples
+    settings: dict = field(default_factory=dict)  # seeds, chat template, ... (``run_settings``)
+
+    def __post_init__(self) -> None:
+        if not self.models:
+            self.models = [self.model]
 
 
 @dataclass
@@ -140,8 +163,9 @@ def model_info(data: Mapping) -> ModelInfo:
         backend = f"{args['backend']} (requested; resolved backend not recorded)"
     else:
         backend = "transformers" if adapter == "hf" else "unknown"
-    dtype = str(args.get("dtype") or config.get("model_dtype") or "unknown")
+    dtype = str(config.get("model_dtype") or args.get("dtype") or "unknown")
     params = config.get("model_num_parameters")
+    revision, sha = config.get("model_revision"), config.get("model_sha")
     return ModelInfo(
         model_id=model_id or "unknown",
         adapter=adapter,
@@ -150,7 +174,24 @@ def model_info(data: Mapping) -> ModelInfo:
         dtype=dtype.removeprefix("torch."),
         model_args=args,
         num_parameters=int(params) if is_number(params) and params > 0 else None,
+        revision=str(revision) if revision else None,
+        sha=str(sha) if sha else None,
+        adapter_info={k: v for k, v in config.items() if k.startswith("statetrack_")},
     )
+
+
+SETTINGS = ("fewshot_seed", "random_seed", "limit", "batch_size", "device", "gen_kwargs")
+TOP_SETTINGS = ("system_instruction", "chat_template", "fewshot_as_multiturn")
+
+
+def run_settings(data: Mapping) -> dict:
+    """What besides the model shapes the prompts and scores: seeds, ``--limit``, chat
+    template and system instruction (from the results' config and top level)."""
+    config = _mapping(data.get("config"))
+    out = {k: config.get(k) for k in SETTINGS if k in config}
+    out.update({k: data.get(k) for k in TOP_SETTINGS if k in data})
+    out["transformers_version"] = data.get("transformers_version")
+    return out
 
 
 def _task_id(name: str, config: Mapping) -> TaskId | None:
@@ -170,7 +211,7 @@ def _count(value: object) -> int | None:
 def scores_of(data: Mapping, where: str) -> tuple[dict[str, Score], list[str]]:
     """The statetrack leaf tasks of one results dict, and notes about what was skipped."""
     configs, versions = _mapping(data.get("configs")), _mapping(data.get("versions"))
-    n_samples = _mapping(data.get("n-samples"))
+    n_samples, n_shot = _mapping(data.get("n-samples")), _mapping(data.get("n-shot"))
     groups = _mapping(data.get("group_subtasks")).keys() | _mapping(data.get("groups")).keys()
     scores, notes, foreign = {}, [], []
     for name, entry in data["results"].items():
@@ -180,14 +221,15 @@ def scores_of(data: Mapping, where: str) -> tuple[dict[str, Score], list[str]]:
             if name not in groups:  # a group's score is a mean of its leaves, shown anyway
                 foreign.append(name)
             continue
-        picked = primary_metric(entry) if isinstance(entry, dict) else None
+        installed = installed_variant(tid.family, tid.variant)
+        preferred = installed.metrics if installed else ()
+        picked = primary_metric(entry, preferred) if isinstance(entry, dict) else None
         if picked is None:
             notes.append(f"{where}: {name} has no numeric score (failed or partial task?)")
             continue
         metric, filt = picked
         stderr = entry.get(f"{metric}_stderr,{filt}")
         meta = _mapping(config.get("metadata"))
-        installed = installed_variant(tid.family, tid.variant)
         chance = meta.get("chance") if is_number(meta.get("chance")) else None
         if chance is None and installed is not None:
             chance = installed.chance
@@ -207,6 +249,9 @@ def scores_of(data: Mapping, where: str) -> tuple[dict[str, Score], list[str]]:
             version=versions.get(name, meta.get("version")),
             chance=chance,
             complexity=str(complexity) if complexity else None,
+            n_shot=_count(n_shot.get(name)),
+            source=where,
+            floor=float(meta["floor"]) if is_number(meta.get("floor")) else None,
         )
     if foreign:
         shown = ", ".join(sorted(foreign)[:5]) + (", ..." if len(foreign) > 5 else "")
@@ -224,12 +269,6 @@ def scores_of(data: Mapping, where: str) -> tuple[dict[str, Score], list[str]]:
 def _timestamp(data: Mapping) -> float:
     stamp = data.get("date")
     return float(stamp) if is_number(stamp) and 0 < stamp < 1e11 else 0.0
-
-
-def _label(model: ModelInfo) -> str:
-    """A short name for plots: the folder name of a local checkpoint, else the model id."""
-    mid = model.model_id
-    return Path(mid).name if mid.startswith(("/", ".", "~")) else mid
 
 
 def load_runs(paths: Sequence[str | Path], labels: Sequence[str] = ()) -> Loaded:
@@ -256,7 +295,7 @@ def load_runs(paths: Sequence[str | Path], labels: Sequence[str] = ()) -> Loaded
     runs: dict[tuple, Run] = {}
     for path, data, scores in sorted(readable, key=lambda item: _timestamp(item[1])):
         model = model_info(data)
-        run = runs.setdefault(model.identity, Run(label=_label(model), model=model, paths=[]))
+        run = runs.setdefault(model.identity, Run(label=model.name, model=model, paths=[]))
         clashes = sorted(scores.keys() & run.scores.keys())
         if clashes:
             notes.append(
@@ -267,6 +306,7 @@ def load_runs(paths: Sequence[str | Path], labels: Sequence[str] = ()) -> Loaded
         run.scores.update(scores)
         run.task_hashes.update(_mapping(data.get("task_hashes")))
         run.lm_eval_version = str(data.get("lm_eval_version") or run.lm_eval_version)
+        run.settings = run_settings(data)
         if _timestamp(data):
             run.date = datetime.fromtimestamp(_timestamp(data), timezone.utc).strftime(
                 "%Y-%m-%d %H:%M UTC"
@@ -302,9 +342,7 @@ def _name_runs(runs: list[Run], labels: Sequence[str], notes: list[str]) -> list
             target.paths.extend(run.paths)
             dates = [d for d in (target.date, run.date) if d != "unknown"]
             target.date = max(dates, default="unknown")
-            if run.model.model_id not in target.model.model_id.split(", "):
-                merged_id = f"{target.model.model_id}, {run.model.model_id}"
-                target.model = replace(target.model, model_id=merged_id)
+            target.models.extend(m for m in run.models if m not in target.models)
         return list(named.values())
     seen: dict[str, int] = {}
     for run in runs:

@@ -42,7 +42,7 @@ class Curve:
 
     @property
     def points(self) -> list[Point]:
-        return [Point(s.length, s.value, s.stderr) for s in self.scores]
+        return [Point(s.length, s.value, s.stderr, s.floor) for s in self.scores]
 
     @property
     def partial(self) -> bool:

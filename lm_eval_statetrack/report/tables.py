@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from lm_eval_statetrack.metrics import Horizon
+from lm_eval_statetrack.report.load import ModelInfo
 from lm_eval_statetrack.report.summary import GapRow, HorizonRow, Summary, suite_order
 
 
@@ -27,16 +28,32 @@ def _h(horizon: Horizon | None) -> str:
     return str(horizon) if horizon else "unknown"
 
 
+def model_record(model: ModelInfo) -> dict:
+    return {
+        "id": model.name,
+        "revision": model.revision,
+        "sha": model.sha,
+        "adapter": model.adapter,
+        "backend": model.backend,
+        "kernels": model.kernels,
+        "dtype": model.dtype,
+        "num_parameters": model.num_parameters,
+    }
+
+
 def run_records(summary: Summary) -> list[dict]:
+    """One record per run; a label that merges several models lists each with its own
+    figures under ``models``."""
     return [
         {
             "model": run.label,
-            "model_id": run.model.model_id,
+            "model_id": " / ".join(m.name for m in run.models),
             "adapter": run.model.adapter,
             "backend": run.model.backend,
             "kernels": run.model.kernels,
             "dtype": run.model.dtype,
             "num_parameters": run.model.num_parameters,
+            "models": [model_record(m) for m in run.models],
             "lm_eval_version": run.lm_eval_version,
             "date": run.date,
             "files": run.paths,
@@ -150,27 +167,44 @@ def _cell(row: HorizonRow | None) -> str:
     return text + (" *" if row.curve.partial else "")
 
 
+def _each(models: list[dict], key: str, show=str) -> str:
+    """One figure per model, in order ("a / b"); a single value when all agree."""
+    values = [show(m[key]) if m[key] is not None else "unknown" for m in models]
+    return values[0] if len(set(values)) == 1 else " / ".join(values)
+
+
+def _backend(model: dict) -> str:
+    kernels = model["kernels"]
+    return model["backend"] if kernels == "unknown" else f"{model['backend']}: {kernels}"
+
+
 def runs_table(summary: Summary) -> list[str]:
-    rows = [
-        [
-            f"`{r['model']}`",
-            f"`{r['model_id']}`",
-            r["adapter"],
-            r["backend"] if r["kernels"] == "unknown" else f"{r['backend']}: {r['kernels']}",
-            r["dtype"],
-            f"{r['num_parameters']:,}" if r["num_parameters"] else "unknown",
-            r["lm_eval_version"],
-            r["date"],
-        ]
-        for r in run_records(summary)
-    ]
+    """The models, each merged row giving every model's own id, backend, dtype and size."""
+    rows = []
+    for r in run_records(summary):
+        models = r["models"]
+        backends = [_backend(m) for m in models]
+        rows.append(
+            [
+                f"`{r['model']}`",
+                " / ".join(f"`{m['id']}`" for m in models),
+                _each(models, "adapter"),
+                backends[0] if len(set(backends)) == 1 else " / ".join(backends),
+                _each(models, "dtype"),
+                " / ".join(
+                    f"{m['num_parameters']:,}" if m["num_parameters"] else "unknown" for m in models
+                ),
+                r["lm_eval_version"],
+                r["date"],
+            ]
+        )
     header = ["model", "id", "adapter", "backend", "dtype", "parameters", "lm-eval", "date"]
     return _table(header, rows)
 
 
 def horizon_table(summary: Summary, family: str) -> list[str]:
     labels = [run.label for run in summary.runs]
-    by_key = {(r.curve.label, r.curve.variant): r for r in summary.horizons}
+    by_key = {(r.curve.label, r.curve.family, r.curve.variant): r for r in summary.horizons}
     mine = [r for r in summary.horizons if r.curve.family == family]
     rows = []
     for variant in summary.variants(family):
@@ -183,7 +217,7 @@ def horizon_table(summary: Summary, family: str) -> list[str]:
                 first.curve.metric,
                 f"{chance:.3f}" if chance is not None else "unknown",
                 f"{first.threshold:.3f}" if first.threshold is not None else "unknown",
-                *(_cell(by_key.get((label, variant))) for label in labels),
+                *(_cell(by_key.get((label, family, variant))) for label in labels),
             ]
         )
     header = ["variant", "complexity", "metric", "chance", "threshold", *labels]

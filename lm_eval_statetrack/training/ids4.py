@@ -7,16 +7,27 @@ cannot. Here ``h_t = normalize(A(x_t) h_{t-1} + B x_t)`` and the layer adds ``C 
 the residual stream. The rescaling to unit norm after each step is ours: without it the
 state over- or underflows after a few dozen steps and training diverges (measured, see
 DESIGN.md section 7); a group element acts as a rotation, so nothing is lost by it.
+
+The state ``h`` (``state_size`` numbers per layer) is the whole memory of the model, so
+inference carries it in a transformers cache (``recurrent_cache``): ``generate`` and the
+statetrack adapter's prefix reuse continue from it instead of rereading the prompt.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
-from transformers import PreTrainedModel
-from transformers.modeling_outputs import CausalLMOutput
+from transformers import GenerationMixin, PreTrainedModel
+from transformers.cache_utils import Cache
+from transformers.modeling_outputs import CausalLMOutputWithPast
 
 from lm_eval_statetrack.training.configs import IDS4Config
+from lm_eval_statetrack.training.recurrent_cache import (
+    new_cache,
+    read_state,
+    step_mask,
+    write_state,
+)
 
 
 class IDS4Layer(nn.Module):
@@ -45,28 +56,37 @@ class IDS4Layer(nn.Module):
             self.to_transition.bias.copy_(torch.eye(d).flatten())
             nn.init.normal_(self.initial_state)
 
-    def scan(self, x: torch.Tensor) -> torch.Tensor:
+    def scan(
+        self, x: torch.Tensor, state: torch.Tensor | None = None, mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """States after each token, and the last one. ``state``: where to start (default:
+        the learned initial state); ``mask``: ``[batch, length]``, False holds the state."""
         batch, length, _ = x.shape
         d = self.state_size
         transitions = self.to_transition(x).view(batch, length, d, d)
         inputs = self.to_input(x)
-        h = self.initial_state.expand(batch, d)
+        h = self.initial_state.expand(batch, d) if state is None else state
         states = []
         for t in range(length):
-            h = torch.einsum("bij,bj->bi", transitions[:, t], h) + inputs[:, t]
-            h = h / h.norm(dim=-1, keepdim=True).clamp_min(1e-6)
+            step = torch.einsum("bij,bj->bi", transitions[:, t], h) + inputs[:, t]
+            step = step / step.norm(dim=-1, keepdim=True).clamp_min(1e-6)
+            h = step if mask is None else torch.where(mask[:, t, None], step, h)
             states.append(h)
-        return torch.stack(states, dim=1)
+        return torch.stack(states, dim=1), h
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        x = x + self.to_output(self.scan(self.norm(x)))
-        return x + self.mlp(x)
+    def forward(
+        self, x: torch.Tensor, state: torch.Tensor | None = None, mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        states, last = self.scan(self.norm(x), state, mask)
+        x = x + self.to_output(states)
+        return x + self.mlp(x), last
 
 
-class IDS4ForCausalLM(PreTrainedModel):
+class IDS4ForCausalLM(PreTrainedModel, GenerationMixin):
     config_class = IDS4Config
     base_model_prefix = "ids4"
     main_input_name = "input_ids"
+    _is_stateful = True  # no rollback: assisted decoding is refused by transformers
 
     def __init__(self, config: IDS4Config) -> None:
         super().__init__(config)
@@ -78,6 +98,10 @@ class IDS4ForCausalLM(PreTrainedModel):
         self.norm = nn.LayerNorm(config.hidden_size)
         self.lm_head = nn.Linear(config.hidden_size, config.vocab_size)
         self.post_init()
+
+    @classmethod
+    def _supports_default_dynamic_cache(cls) -> bool:
+        return False  # `forward` makes its own cache of recurrent states
 
     def _init_weights(self, module: nn.Module) -> None:
         if isinstance(module, (nn.Embedding, nn.Linear, nn.LayerNorm)):
@@ -92,10 +116,24 @@ class IDS4ForCausalLM(PreTrainedModel):
         self.embed_tokens = value
 
     def forward(
-        self, input_ids: torch.LongTensor, attention_mask: torch.Tensor | None = None, **kwargs
-    ) -> CausalLMOutput:
-        """Logits at every position; causal, so right padding needs no mask."""
+        self,
+        input_ids: torch.LongTensor,
+        attention_mask: torch.Tensor | None = None,
+        cache: Cache | None = None,
+        use_cache: bool | None = None,
+        logits_to_keep: int = 0,
+        **kwargs,
+    ) -> CausalLMOutputWithPast:
+        """Logits at every position (or the last ``logits_to_keep``), continuing from
+        ``cache`` if given. Causal, so right padding needs no mask; masked (left-padding)
+        positions leave the state untouched."""
+        if use_cache and cache is None:
+            cache = new_cache(len(self.layers))
+        mask = step_mask(attention_mask, input_ids.shape[1])
         x = self.embed_tokens(input_ids)
-        for layer in self.layers:
-            x = layer(x)
-        return CausalLMOutput(logits=self.lm_head(self.norm(x)))
+        for i, layer in enumerate(self.layers):
+            x, last = layer(x, read_state(cache, i), mask)
+            write_state(cache, i, last)
+        if logits_to_keep:
+            x = x[:, -logits_to_keep:]
+        return CausalLMOutputWithPast(logits=self.lm_head(self.norm(x)), cache=cache)

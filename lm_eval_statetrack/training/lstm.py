@@ -4,22 +4,36 @@ Tokens -> embedding (``embedding_size``: it only has to tell ~120 tokens apart) 
 ``num_hidden_layers`` stacked LSTM layers -> linear head. The output at position t is read
 off the hidden state after token t, so one forward gives a prediction at every position
 (the per-position labels of the paper).
+
+Each layer's memory is its ``(h, c)`` pair, kept in a transformers cache as one
+``[batch, 2, hidden_size]`` tensor (``recurrent_cache``), so ``generate`` and the
+statetrack adapter's prefix reuse continue from it instead of rereading the prompt.
 """
 
 from __future__ import annotations
 
 import torch
 from torch import nn
-from transformers import PreTrainedModel
-from transformers.modeling_outputs import CausalLMOutput
+from transformers import GenerationMixin, PreTrainedModel
+from transformers.cache_utils import Cache
+from transformers.modeling_outputs import CausalLMOutputWithPast
 
 from lm_eval_statetrack.training.configs import StateTrackLSTMConfig
+from lm_eval_statetrack.training.recurrent_cache import (
+    new_cache,
+    read_state,
+    step_mask,
+    write_state,
+)
+
+LSTMState = tuple[torch.Tensor, torch.Tensor]  # (h, c), each [layers, batch, hidden]
 
 
-class StateTrackLSTMForCausalLM(PreTrainedModel):
+class StateTrackLSTMForCausalLM(PreTrainedModel, GenerationMixin):
     config_class = StateTrackLSTMConfig
     base_model_prefix = "lstm"
     main_input_name = "input_ids"
+    _is_stateful = True  # no rollback: assisted decoding is refused by transformers
 
     def __init__(self, config: StateTrackLSTMConfig) -> None:
         super().__init__(config)
@@ -32,6 +46,10 @@ class StateTrackLSTMForCausalLM(PreTrainedModel):
         )
         self.lm_head = nn.Linear(config.hidden_size, config.vocab_size)
         self.post_init()
+
+    @classmethod
+    def _supports_default_dynamic_cache(cls) -> bool:
+        return False  # `forward` makes its own cache of recurrent states
 
     def _init_weights(self, module: nn.Module) -> None:
         """PyTorch's own initialisation, with the forget gate biased open (Jozefowicz 2015)."""
@@ -51,10 +69,56 @@ class StateTrackLSTMForCausalLM(PreTrainedModel):
     def set_input_embeddings(self, value: nn.Embedding) -> None:
         self.embed_tokens = value
 
+    def _read(self, cache: Cache | None) -> LSTMState | None:
+        stored = [read_state(cache, i) for i in range(self.lstm.num_layers)]
+        if stored[0] is None:
+            return None
+        both = torch.stack(stored)  # [layers, batch, 2, hidden]
+        return both[:, :, 0].contiguous(), both[:, :, 1].contiguous()
+
+    def _write(self, cache: Cache | None, state: LSTMState) -> None:
+        for i in range(self.lstm.num_layers):
+            write_state(cache, i, torch.stack([state[0][i], state[1][i]], dim=1))
+
+    def _masked_scan(
+        self, x: torch.Tensor, state: LSTMState | None, mask: torch.Tensor
+    ) -> tuple[torch.Tensor, LSTMState]:
+        """Token by token; where ``mask`` is False the state is held (left padding)."""
+        if state is None:  # nn.LSTM's own default: zeros
+            zeros = x.new_zeros(self.lstm.num_layers, x.shape[0], self.lstm.hidden_size)
+            state = (zeros, zeros)
+        outputs = []
+        for t in range(x.shape[1]):
+            out, (h, c) = self.lstm(x[:, t : t + 1], state)
+            keep = mask[None, :, t, None]
+            state = (torch.where(keep, h, state[0]), torch.where(keep, c, state[1]))
+            outputs.append(out)
+        return torch.cat(outputs, dim=1), state
+
     def forward(
-        self, input_ids: torch.LongTensor, attention_mask: torch.Tensor | None = None, **kwargs
-    ) -> CausalLMOutput:
-        """Logits at every position. Causal by construction, so right padding (what lm-eval
-        uses) cannot change the scores of earlier positions and the mask is not needed."""
-        hidden, _ = self.lstm(self.embed_tokens(input_ids))
-        return CausalLMOutput(logits=self.lm_head(hidden))
+        self,
+        input_ids: torch.LongTensor,
+        attention_mask: torch.Tensor | None = None,
+        cache: Cache | None = None,
+        use_cache: bool | None = None,
+        logits_to_keep: int = 0,
+        **kwargs,
+    ) -> CausalLMOutputWithPast:
+        """Logits at every position (or the last ``logits_to_keep``), continuing from
+        ``cache`` if given. Causal by construction, so right padding (what lm-eval uses)
+        cannot change the scores of earlier positions and needs no mask; masked
+        (left-padding) positions leave the state untouched."""
+        if use_cache and cache is None:
+            cache = new_cache(self.lstm.num_layers)
+        mask = step_mask(attention_mask, input_ids.shape[1])
+        x = self.embed_tokens(input_ids)
+        state = self._read(cache)
+        if mask is None:
+            hidden, state = self.lstm(x, state)
+        else:
+            hidden, state = self._masked_scan(x, state, mask)
+        if cache is not None:
+            self._write(cache, state)
+        if logits_to_keep:
+            hidden = hidden[:, -logits_to_keep:]
+        return CausalLMOutputWithPast(logits=self.lm_head(hidden), cache=cache)

@@ -61,7 +61,7 @@ def load_backend(
     if name == "mamba_ssm":
         from lm_eval_statetrack.models.backends.mamba_ssm import MambaSSMBackend
 
-        return MambaSSMBackend(pretrained, device, dtype)
+        return MambaSSMBackend(pretrained, device, dtype, revision)
     if is_mamba_ssm_format(config):
         raise ValueError(
             f"{pretrained} is a mamba-ssm checkpoint (config.json has d_model/n_layer, no "

@@ -100,15 +100,60 @@ def require_cuda(device: torch.device, backend: str, fix: str) -> None:
 
 
 def read_config(pretrained: str, revision: str | None = None) -> dict[str, Any]:
-    """The raw ``config.json`` (not ``AutoConfig``: mamba-ssm's format has no model_type)."""
+    """The raw ``config.json`` (not ``AutoConfig``: mamba-ssm's format has no model_type).
+
+    ``pretrained`` is a local directory, or else a Hugging Face Hub id; a path that is
+    neither is named as a missing directory rather than as a malformed hub id.
+    """
     local = Path(pretrained)
     if local.is_dir():
         path = local / "config.json"
         if not path.is_file():
-            raise FileNotFoundError(f"pretrained={pretrained} has no config.json")
+            raise FileNotFoundError(
+                f"pretrained={pretrained} has no config.json; pass the directory that "
+                "save_pretrained wrote."
+            )
         return json.loads(path.read_text())
+    if local.exists():
+        raise NotADirectoryError(
+            f"pretrained={pretrained} is a file; pass the checkpoint directory that holds "
+            "config.json."
+        )
     from huggingface_hub import hf_hub_download
+    from huggingface_hub.utils import HFValidationError, validate_repo_id
 
-    return json.loads(
-        Path(hf_hub_download(pretrained, "config.json", revision=revision)).read_text()
-    )
+    try:
+        validate_repo_id(pretrained)
+    except HFValidationError:
+        raise FileNotFoundError(
+            f"pretrained={pretrained}: the directory does not exist (and it is not a Hugging "
+            "Face Hub id); pass an existing checkpoint directory or a hub id like org/name."
+        ) from None
+    try:
+        return json.loads(
+            Path(hf_hub_download(pretrained, "config.json", revision=revision)).read_text()
+        )
+    except Exception as exc:  # not found, offline, no access: all mean "cannot load it"
+        reason = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+        raise OSError(
+            f"pretrained={pretrained} is not a local directory, and its config.json could not "
+            f"be fetched from the Hugging Face Hub ({type(exc).__name__}: {reason}); pass an "
+            "existing checkpoint directory or a hub id that exists."
+        ) from None
+
+
+def snapshot_sha(pretrained: str, revision: str | None = None) -> str:
+    """The Hub commit of a hub checkpoint, read from the local Hugging Face cache (no
+    network); "" for a local directory or when unknown, as lm-eval's ``hf`` model."""
+    if Path(pretrained).exists():
+        return ""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        found = try_to_load_from_cache(pretrained, "config.json", revision=revision)
+    except Exception:
+        return ""
+    if not isinstance(found, str):
+        return ""
+    snapshot = Path(found).parent
+    return snapshot.name if snapshot.parent.name == "snapshots" else ""
