@@ -152,15 +152,20 @@ def _full_forward(path: Path, lm: StateTrackLM, pairs) -> list[tuple[float, bool
     return out
 
 
+def assert_same_scores(got, want, label) -> None:
+    """Each request's log-likelihood within TOL of the full forward's, same greedy flag."""
+    for (g, g_greedy), (w, w_greedy), pair in zip(got, want, PAIRS, strict=True):
+        assert abs(g - w) <= TOL, (label, pair, g, w)
+        assert g_greedy == w_greedy, (label, pair)
+
+
 @pytest.mark.parametrize("arch", ["llama", "mamba", "mamba2", "bamba", "jamba", "zamba2"])
 def test_prefix_reuse_equals_full_forward(tiny, arch):
     path = tiny(arch)
     lm = StateTrackLM(pretrained=str(path), device="cpu", dtype="float32", batch_size=3)
     got = lm.loglikelihood(_requests(PAIRS), disable_tqdm=True)
     want = _full_forward(path, lm, PAIRS)
-    for (g, g_greedy), (w, w_greedy), pair in zip(got, want, PAIRS):
-        assert abs(g - w) <= TOL, (arch, pair, g, w)
-        assert g_greedy == w_greedy, (arch, pair)
+    assert_same_scores(got, want, arch)
     counters = lm.get_model_info()["statetrack_counters"]
     # step-only models rescan the 73-token answer's prefix rather than step 73 times
     limit = 1.1 if lm.backend.continues_multi_token else 1.6
@@ -177,9 +182,7 @@ def test_recurrent_models_reuse_their_state_at_any_batch_size(tiny, arch, batch_
     assert lm.reuse and lm.backend.cache_kwarg == "cache"
     got = lm.loglikelihood(_requests(PAIRS), disable_tqdm=True)
     want = _full_forward(path, lm, PAIRS)
-    for (g, g_greedy), (w, w_greedy), pair in zip(got, want, PAIRS):
-        assert abs(g - w) <= TOL, (arch, pair, g, w)
-        assert g_greedy == w_greedy, (arch, pair)
+    assert_same_scores(got, want, arch)
     counters = lm.get_model_info()["statetrack_counters"]
     assert counters["tokens_forwarded"] <= 1.1 * counters["unique_tokens"], counters
     plain = StateTrackLM(

@@ -256,7 +256,6 @@ def ask(kind: str, board: chess.Board, rng: StableRandom, asked: Asked) -> dict 
     }
 
 
-GAME_KINDS = ("piece", "endsquare", "legal")
 MAX_GAMES_PER_DOC = 100
 
 
