@@ -37,7 +37,7 @@ test: lint $(MAMBA_CPU_STAMP)
 	$(PY) -m pytest -q -ra
 
 tasks: $(STAMP)
-	$(PY) task_yamls/_generate_configs.py
+	$(PY) -m lm_eval_statetrack.tasks._generate_configs
 
 # Evaluates the bundled reference models through lm_eval and prints accuracy vs length.
 demo: $(STAMP)

@@ -43,7 +43,7 @@ def save_hf(path: Path, arch: str, hidden: int, layers: int, vocab: int | None =
     import torch
     import transformers
 
-    from lm_eval_statetrack.vocab import byte_tokenizer
+    from lm_eval_statetrack.training.vocab import byte_tokenizer
 
     tok = byte_tokenizer()
     ids = dict(
@@ -75,7 +75,7 @@ def hf_mamba_to_mamba_ssm(hf_dir: Path, out: Path) -> Path:
     import torch
     import transformers
 
-    from lm_eval_statetrack.vocab import byte_tokenizer
+    from lm_eval_statetrack.training.vocab import byte_tokenizer
 
     model = transformers.MambaForCausalLM.from_pretrained(hf_dir, dtype=torch.float32)
     c = model.config

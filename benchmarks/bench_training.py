@@ -18,8 +18,8 @@ import time
 import torch
 import torch.nn.functional as F
 
-from lm_eval_statetrack.training.config import TrainConfig
 from lm_eval_statetrack.training.data import BatchSampler
+from lm_eval_statetrack.training.run_config import TrainConfig
 from lm_eval_statetrack.training.trainer import build_model
 
 LAYERS = {"transformer": 2, "mamba": 2, "mamba2": 2, "lstm": 1, "ids4": 1}

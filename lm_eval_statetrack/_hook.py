@@ -35,13 +35,13 @@ def _after_models(module) -> None:
 
 
 def _after_auto_config(module) -> None:
-    from lm_eval_statetrack.training.configs import register_auto_configs
+    from lm_eval_statetrack.training.auto_classes import register_auto_configs
 
     register_auto_configs()
 
 
 def _after_auto_models(module) -> None:
-    from lm_eval_statetrack.training.architectures import register_auto_classes
+    from lm_eval_statetrack.training.auto_classes import register_auto_classes
 
     register_auto_classes()
 

@@ -20,7 +20,7 @@ def save_tiny_model(path: Path, arch: str = "llama", seed: int = 0) -> Path:
     import torch
     import transformers
 
-    from lm_eval_statetrack.vocab import byte_tokenizer
+    from lm_eval_statetrack.training.vocab import byte_tokenizer
 
     tok = byte_tokenizer()
     ids = dict(

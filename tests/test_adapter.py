@@ -24,10 +24,10 @@ from lm_eval.api.registry import get_model
 from lm_eval_statetrack.models.adapter import StateTrackLM
 from lm_eval_statetrack.models.backends import choose_backend
 from lm_eval_statetrack.models.batching import BatchSizer
-from lm_eval_statetrack.training.configs import IDS4Config, StateTrackLSTMConfig
 from lm_eval_statetrack.training.ids4 import IDS4ForCausalLM
 from lm_eval_statetrack.training.lstm import StateTrackLSTMForCausalLM
-from lm_eval_statetrack.vocab import byte_tokenizer, word_tokenizer
+from lm_eval_statetrack.training.model_configs import IDS4Config, StateTrackLSTMConfig
+from lm_eval_statetrack.training.vocab import byte_tokenizer, word_tokenizer
 
 TASK = "statetrack_wordproblem_a5_len8"
 TOL = 1e-4  # |d log p| allowed against a plain full forward in float32

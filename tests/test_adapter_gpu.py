@@ -11,7 +11,7 @@ import torch
 from test_adapter import PAIRS, _generate, _requests
 
 from lm_eval_statetrack.models.adapter import StateTrackLM
-from lm_eval_statetrack.vocab import byte_tokenizer
+from lm_eval_statetrack.training.vocab import byte_tokenizer
 
 pytestmark = [
     pytest.mark.gpu,

@@ -53,7 +53,7 @@ class CachelessLM(PreTrainedModel):
 
 @pytest.fixture(scope="module")
 def cacheless(tmp_path_factory):
-    from lm_eval_statetrack.vocab import word_tokenizer
+    from lm_eval_statetrack.training.vocab import word_tokenizer
 
     AutoConfig.register(CachelessConfig.model_type, CachelessConfig, exist_ok=True)
     AutoModelForCausalLM.register(CachelessConfig, CachelessLM, exist_ok=True)

@@ -23,8 +23,8 @@ from lm_eval_statetrack.algebra import (
     identity,
     parse_group,
 )
-from lm_eval_statetrack.catalog import CATALOG, SLUGS, catalog_group, slug
 from lm_eval_statetrack.families.catalog import ALPHABET_SIZE, alphabet, task_mode
+from lm_eval_statetrack.families.group_catalog import CATALOG, SLUGS, catalog_group, slug
 from lm_eval_statetrack.families.wordproblem import GROUPS
 from lm_eval_statetrack.rng import StableRandom
 

@@ -16,7 +16,7 @@ from lm_eval_statetrack.baselines import is_multiple_choice, task_scores
 from lm_eval_statetrack.baselines.rules import PriorRule, Rule
 from lm_eval_statetrack.baselines.scoring import majority_rate, rule_scores, score_task
 from lm_eval_statetrack.families import FAMILY_MODULES, get_family
-from lm_eval_statetrack.metrics import Point, horizon
+from lm_eval_statetrack.report.horizon import Point, horizon
 
 STATETRACK = shutil.which("statetrack", path=str(Path(sys.executable).parent))
 MARGIN = 0.10
@@ -122,7 +122,7 @@ def test_command_names_the_flag_when_nothing_matches():
 
 
 def test_every_family_readme_shows_its_table():
-    root = Path(__file__).resolve().parents[1] / "task_yamls"
+    root = Path(__file__).resolve().parents[1] / "lm_eval_statetrack" / "tasks"
     for name in FAMILY_MODULES:
         text = (root / name / "README.md").read_text()
         assert "## Shortcut baselines" in text and "| best rule | score |" in text, name

@@ -18,14 +18,14 @@ from lm_eval_statetrack.baselines.chess import last_moved_to, last_san_arrival
 from lm_eval_statetrack.datasets import docs
 from lm_eval_statetrack.families import get_family
 from lm_eval_statetrack.families.base import SPLITS
-from lm_eval_statetrack.families.chess import (
+from lm_eval_statetrack.families.chess.family import (
     DESTINATIONS,
     MAX_GEN_TOKS,
     PIECE_CHOICES,
     PROMPT_CHARS,
 )
-from lm_eval_statetrack.families.chess_notation import NotationError, parse, render
-from lm_eval_statetrack.families.chess_scoring import endsquare_results, legal_results, squares_in
+from lm_eval_statetrack.families.chess.notation import NotationError, parse, render
+from lm_eval_statetrack.families.chess.scoring import endsquare_results, legal_results, squares_in
 
 FAMILY = get_family("chess")
 

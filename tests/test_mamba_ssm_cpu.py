@@ -19,7 +19,7 @@ import torch
 from lm_eval.api.instance import Instance
 
 from lm_eval_statetrack.models.adapter import StateTrackLM
-from lm_eval_statetrack.vocab import byte_tokenizer
+from lm_eval_statetrack.training.vocab import byte_tokenizer
 
 pytestmark = pytest.mark.skipif(
     any(importlib.util.find_spec(p) is None for p in ("mamba_ssm", "triton", "einops")),

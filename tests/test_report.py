@@ -24,7 +24,7 @@ from conftest import save_tiny_model
 from lm_eval_statetrack.cli import main
 from lm_eval_statetrack.datasets import docs_sha256
 from lm_eval_statetrack.families import get_family
-from lm_eval_statetrack.metrics import Horizon, Point, gap, horizon, horizon_range, threshold
+from lm_eval_statetrack.report.horizon import Horizon, Point, gap, horizon, horizon_range, threshold
 from lm_eval_statetrack.report.load import load_runs
 from lm_eval_statetrack.report.plots import family_figure
 from lm_eval_statetrack.report.readme import replace_section
@@ -94,7 +94,7 @@ def _csv(path: Path) -> list[dict]:
 
 
 def _plain_horizon(values: dict[int, float], chance: float, frac: float = 0.9) -> str:
-    """The horizon definition written out independently of lm_eval_statetrack.metrics."""
+    """The horizon definition written out independently of lm_eval_statetrack.report.horizon."""
     t = chance + frac * (1 - chance)
     passed = None
     for length in sorted(values):

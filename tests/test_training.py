@@ -14,9 +14,9 @@ from conftest import run_lm_eval
 from lm_eval_statetrack.cli import main as statetrack
 from lm_eval_statetrack.datasets import docs
 from lm_eval_statetrack.families.wordproblem import group_for
-from lm_eval_statetrack.training.config import TrainConfig
 from lm_eval_statetrack.training.data import BatchSampler
 from lm_eval_statetrack.training.references import REFERENCE_DIR
+from lm_eval_statetrack.training.run_config import TrainConfig
 from lm_eval_statetrack.training.symbols import ELEMENT_OFFSET, EQUALS_ID
 from lm_eval_statetrack.training.trainer import save_checkpoint, train
 

@@ -20,11 +20,11 @@ from sympy.combinatorics import Permutation, PermutationGroup
 from sympy.combinatorics.group_constructs import DirectProduct
 from sympy.combinatorics.named_groups import AlternatingGroup, CyclicGroup, SymmetricGroup
 
-from lm_eval_statetrack.catalog import CATALOG, catalog_group, slug
 from lm_eval_statetrack.datasets import docs
 from lm_eval_statetrack.families import get_family
 from lm_eval_statetrack.families.base import SPLITS
 from lm_eval_statetrack.families.catalog import TRACKED_POINT, alphabet, task_mode
+from lm_eval_statetrack.families.group_catalog import CATALOG, catalog_group, slug
 
 WORDPROBLEM_SYMPY = {
     "s5": SymmetricGroup(5),
@@ -141,7 +141,9 @@ def _check_point_docs(variant: str, reference: PermutationGroup, steps) -> list[
 
 
 def _readme(family: str) -> str:
-    return (Path(__file__).resolve().parents[1] / "task_yamls" / family / "README.md").read_text()
+    return (
+        Path(__file__).resolve().parents[1] / "lm_eval_statetrack" / "tasks" / family / "README.md"
+    ).read_text()
 
 
 def test_readme_worked_examples_hold_in_sympy():

@@ -7,8 +7,8 @@ from __future__ import annotations
 from lm_eval_statetrack.baselines import wordproblem
 from lm_eval_statetrack.baselines.rules import PriorRule, Rule
 from lm_eval_statetrack.baselines.wordproblem import tokens
-from lm_eval_statetrack.catalog import catalog_group
 from lm_eval_statetrack.families.catalog import TRACKED_POINT, alphabet, task_mode
+from lm_eval_statetrack.families.group_catalog import catalog_group
 
 RULES: list[Rule | PriorRule] = [
     PriorRule("prior given the last step", lambda prompt, choices: tokens(prompt)[-1]),

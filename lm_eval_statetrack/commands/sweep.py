@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lm_eval_statetrack.training.config import TrainConfig
+    from lm_eval_statetrack.training.run_config import TrainConfig
     from lm_eval_statetrack.training.sweep import SweepConfig, plot_min_layers, run_sweep
 
     sweep = SweepConfig(

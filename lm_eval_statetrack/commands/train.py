@@ -18,7 +18,7 @@ def int_list(text: str) -> tuple[int, ...]:
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     """Settings shared by ``train`` and ``sweep`` (defaults: TrainConfig's)."""
-    from lm_eval_statetrack.training.config import TrainConfig
+    from lm_eval_statetrack.training.run_config import TrainConfig
 
     d = TrainConfig(arch="lstm")
     parser.add_argument("--max-steps", type=int, default=d.max_steps)
@@ -109,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit("statetrack train: --arch is required (or pass --references)")
     if args.out is None:
         raise SystemExit("statetrack train: --out DIR is required (where the checkpoint goes)")
-    from lm_eval_statetrack.training.config import TrainConfig
+    from lm_eval_statetrack.training.run_config import TrainConfig
 
     config = TrainConfig(
         arch=args.arch,

@@ -12,7 +12,7 @@ from lm_eval_statetrack.families.base import Family
 
 FAMILY_MODULES = {
     "wordproblem": "lm_eval_statetrack.families.wordproblem",
-    "chess": "lm_eval_statetrack.families.chess",
+    "chess": "lm_eval_statetrack.families.chess.family",
     "shuffle": "lm_eval_statetrack.families.shuffle",
     "boxes": "lm_eval_statetrack.families.boxes",
     "code": "lm_eval_statetrack.families.code",

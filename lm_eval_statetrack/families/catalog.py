@@ -1,4 +1,4 @@
-"""The word problem for every group of the catalog (opt-in; :mod:`lm_eval_statetrack.catalog`).
+"""The word problem for every group of the catalog (opt-in; see ``group_catalog``).
 
 Groups of order <= 128 are asked for the product itself, as in the ``wordproblem`` family:
 tokens are element indices in the group's fixed order, every element is a choice::
@@ -22,8 +22,8 @@ from __future__ import annotations
 from functools import cache
 
 from lm_eval_statetrack.algebra import Group, Perm
-from lm_eval_statetrack.catalog import CATALOG, catalog_group, slug
 from lm_eval_statetrack.families.base import Doc, Family, Variant, distinct_words
+from lm_eval_statetrack.families.group_catalog import CATALOG, catalog_group, slug
 from lm_eval_statetrack.families.wordproblem import SEPARATOR
 from lm_eval_statetrack.rng import StableRandom, seed_from
 
@@ -210,7 +210,7 @@ is where point {TRACKED_POINT} goes, the steps applied left to right. To print a
 task's numbering or a point task's 64 elements:
 
 ```python
-from lm_eval_statetrack.catalog import catalog_group
+from lm_eval_statetrack.families.group_catalog import catalog_group
 from lm_eval_statetrack.families.catalog import alphabet
 
 print(catalog_group("D4").elements)  # token k = elements[k]

@@ -31,7 +31,7 @@ from lm_eval.models.utils import (
 from tqdm import tqdm
 
 from lm_eval_statetrack.models.backends import load_backend
-from lm_eval_statetrack.models.backends.base import logger, resolve_dtype, snapshot_sha
+from lm_eval_statetrack.models.backends.base import resolve_dtype, snapshot_sha
 from lm_eval_statetrack.models.batching import BatchSizer, Counters, split_sorted
 from lm_eval_statetrack.models.generation import generate_batch
 from lm_eval_statetrack.models.options import (
@@ -41,6 +41,7 @@ from lm_eval_statetrack.models.options import (
 )
 from lm_eval_statetrack.models.prefix_scorer import MAX_STEPS, PrefixScorer
 from lm_eval_statetrack.models.trie import build_tree
+from lm_eval_statetrack.models.util import logger
 from lm_eval_statetrack.models.verify import default_tolerance, verify_scores
 
 MIN_SHARED = 16  # shared runs shorter than this are recomputed rather than stored

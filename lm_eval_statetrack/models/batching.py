@@ -6,7 +6,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from lm_eval_statetrack.models.backends.base import logger
+from lm_eval_statetrack.models.util import logger
 
 
 @dataclass

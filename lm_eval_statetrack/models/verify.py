@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 import torch
 
-from lm_eval_statetrack.models.backends.base import Backend, logger
+from lm_eval_statetrack.models.backends.base import Backend
+from lm_eval_statetrack.models.util import logger
 from lm_eval_statetrack.rng import StableRandom, seed_from
 
 

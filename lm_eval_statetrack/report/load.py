@@ -8,18 +8,38 @@ that names the file and the reason, and everything usable is still returned.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from lm_eval_statetrack.metrics import (
-    TaskId,
-    installed_variant,
-    is_number,
-    parse_task_name,
-    primary_metric,
-)
+from lm_eval_statetrack.families.suite import TaskId, installed_variant, parse_task_name
+
+
+def is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def primary_metric(
+    entry: Mapping[str, object], preferred: Sequence[str] = ()
+) -> tuple[str, str] | None:
+    """The (metric, filter) to report from one task's lm-eval results entry.
+
+    lm-eval keys scores as ``"<metric>,<filter>"``: take the first of ``preferred`` (the
+    variant's metrics, in the order the suite declares them) that is present, else ``acc``,
+    else the first numeric metric.
+    """
+    found = []
+    for key, value in entry.items():
+        metric, sep, filt = key.partition(",")
+        if sep and is_number(value) and not metric.endswith("_stderr"):
+            found.append((metric, filt))
+    for name in (*preferred, "acc"):
+        match = next((m for m in found if m[0] == name), None)
+        if match:
+            return match
+    return found[0] if found else None
 
 
 @dataclass(frozen=True)

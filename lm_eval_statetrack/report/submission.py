@@ -21,19 +21,15 @@ from pathlib import Path
 
 from lm_eval_statetrack import __version__
 from lm_eval_statetrack.datasets import docs, docs_sha256
-from lm_eval_statetrack.metrics import (
-    DEFAULT_FRAC,
-    Point,
-    horizon,
-    horizon_range,
+from lm_eval_statetrack.families.suite import (
     installed_floor,
     installed_variant,
     installed_version,
-    is_number,
     parse_task_name,
 )
 from lm_eval_statetrack.report import evidence
-from lm_eval_statetrack.report.load import Loaded, Run, display_id
+from lm_eval_statetrack.report.horizon import DEFAULT_FRAC, Point, horizon, horizon_range
+from lm_eval_statetrack.report.load import Loaded, Run, display_id, is_number
 from lm_eval_statetrack.report.summary import summarize
 
 FORMAT = "lm-eval-statetrack-submission"

@@ -12,7 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from lm_eval_statetrack.families import FAMILY_MODULES, get_family
-from lm_eval_statetrack.metrics import (
+from lm_eval_statetrack.families.suite import installed_variant, installed_version, is_hard
+from lm_eval_statetrack.report.horizon import (
     DEFAULT_FRAC,
     Gap,
     Horizon,
@@ -20,9 +21,6 @@ from lm_eval_statetrack.metrics import (
     gap,
     horizon,
     horizon_range,
-    installed_variant,
-    installed_version,
-    is_hard,
     threshold,
 )
 from lm_eval_statetrack.report.load import Loaded, Run, Score

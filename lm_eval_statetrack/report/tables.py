@@ -8,7 +8,7 @@ import json
 import os
 from pathlib import Path
 
-from lm_eval_statetrack.metrics import Horizon
+from lm_eval_statetrack.report.horizon import Horizon
 from lm_eval_statetrack.report.load import ModelInfo
 from lm_eval_statetrack.report.summary import GapRow, HorizonRow, Summary, suite_order
 

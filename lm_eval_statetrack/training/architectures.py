@@ -87,8 +87,8 @@ def _mamba2(layers: int, width: int, state: int | None):
 
 
 def _lstm(layers: int, width: int, state: int | None):
-    from lm_eval_statetrack.training.configs import StateTrackLSTMConfig
     from lm_eval_statetrack.training.lstm import StateTrackLSTMForCausalLM
+    from lm_eval_statetrack.training.model_configs import StateTrackLSTMConfig
 
     config = StateTrackLSTMConfig(
         vocab_size=VOCAB_SIZE,
@@ -101,8 +101,8 @@ def _lstm(layers: int, width: int, state: int | None):
 
 
 def _ids4(layers: int, width: int, state: int | None):
-    from lm_eval_statetrack.training.configs import IDS4Config
     from lm_eval_statetrack.training.ids4 import IDS4ForCausalLM
+    from lm_eval_statetrack.training.model_configs import IDS4Config
 
     config = IDS4Config(
         vocab_size=VOCAB_SIZE,
@@ -194,20 +194,3 @@ def check_runtime(arch: Architecture, device: str) -> None:
             f"--arch {arch.name} needs flash-linear-attention: "
             "pip install 'lm-eval-statetrack[fla]'"
         ) from err
-
-
-def register_auto_classes() -> None:
-    """``AutoConfig`` / ``AutoModelForCausalLM`` learn our LSTM and IDS4 (idempotent).
-
-    The import hook calls this lazily once transformers' auto classes are imported, so
-    ``--model hf`` loads our checkpoints offline without ``trust_remote_code``.
-    """
-    from transformers import AutoModelForCausalLM
-
-    from lm_eval_statetrack.training.configs import register_auto_configs
-    from lm_eval_statetrack.training.ids4 import IDS4ForCausalLM
-    from lm_eval_statetrack.training.lstm import StateTrackLSTMForCausalLM
-
-    register_auto_configs()
-    for model_cls in (StateTrackLSTMForCausalLM, IDS4ForCausalLM):
-        AutoModelForCausalLM.register(model_cls.config_class, model_cls, exist_ok=True)

@@ -24,7 +24,7 @@ CHUNK = 2048  # training words drawn per generator call
 
 def tokenizer():
     """The word-level tokenizer saved with every checkpoint (token id = 4 + element index)."""
-    from lm_eval_statetrack.vocab import word_tokenizer
+    from lm_eval_statetrack.training.vocab import word_tokenizer
 
     tok = word_tokenizer(SYMBOLS)
     assert tok.convert_tokens_to_ids("0") == ELEMENT_OFFSET and len(tok) == VOCAB_SIZE

@@ -18,7 +18,7 @@ from transformers import GenerationMixin, PreTrainedModel
 from transformers.cache_utils import Cache
 from transformers.modeling_outputs import CausalLMOutputWithPast
 
-from lm_eval_statetrack.training.configs import StateTrackLSTMConfig
+from lm_eval_statetrack.training.model_configs import StateTrackLSTMConfig
 from lm_eval_statetrack.training.recurrent_cache import (
     new_cache,
     read_state,

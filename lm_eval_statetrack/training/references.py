@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from lm_eval_statetrack.training.config import TrainConfig
+from lm_eval_statetrack.training.run_config import TrainConfig
 
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "reference_models"
 CARD = "README.md"

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from lm_eval_statetrack.training.config import TrainConfig
+from lm_eval_statetrack.training.run_config import TrainConfig
 
 RUN_FIELDS = (
     "arch",

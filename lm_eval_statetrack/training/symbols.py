@@ -1,7 +1,7 @@
 """The token ids shared by the trainer, the models and the tokenizer (no imports, so the
 CLI can build its parser without loading torch)."""
 
-from lm_eval_statetrack.vocab import SPECIAL_TOKENS
+from lm_eval_statetrack.training.vocab import SPECIAL_TOKENS
 
 #: One tokenizer for every group: element names "0".."119" (S5 is the largest), then "=".
 SYMBOLS = tuple(str(i) for i in range(120)) + ("=",)

@@ -1,6 +1,6 @@
 """The training loop: per-position labels, AdamW, a length curriculum, early stopping.
 
-A run is a :class:`~lm_eval_statetrack.training.config.TrainConfig`; the result holds the
+A run is a :class:`~lm_eval_statetrack.training.run_config.TrainConfig`; the result holds the
 model and its validation history, and :func:`save_checkpoint` writes what ``--model hf``
 needs (``save_pretrained`` weights and config, the tokenizer) plus ``training.json`` with
 the config, seeds and history.
@@ -18,9 +18,9 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from lm_eval_statetrack.training.config import TrainConfig
 from lm_eval_statetrack.training.data import BatchSampler, tokenizer, validation_words
 from lm_eval_statetrack.training.evaluation import final_state_accuracy
+from lm_eval_statetrack.training.run_config import TrainConfig
 
 TRAINING_FILE = "training.json"
 

@@ -10,13 +10,10 @@ same number of tokens (``past``), so no padding ever enters a state that is reus
 from __future__ import annotations
 
 import json
-import logging
 from pathlib import Path
 from typing import Any, Protocol
 
 import torch
-
-logger = logging.getLogger("lm_eval.statetrack")
 
 
 class Backend(Protocol):

@@ -17,7 +17,6 @@ Mamba layers. Three traps, all measured on transformers 5.24:
 from __future__ import annotations
 
 import copy
-import importlib
 import inspect
 import re
 import sys
@@ -25,7 +24,8 @@ from typing import Any
 
 import torch
 
-from lm_eval_statetrack.models.backends.base import logger, map_tensors, select_rows
+from lm_eval_statetrack.models.backends.base import map_tensors, select_rows
+from lm_eval_statetrack.models.util import importable, logger
 
 MAMBA1_FAMILY = frozenset({"mamba", "falcon_mamba", "jamba"})
 CACHE_KEYWORDS = ("cache", "cache_params", "past_key_values")
@@ -44,14 +44,6 @@ def kernel_packages(model: torch.nn.Module) -> list[str]:
     except (OSError, TypeError):
         return []
     return sorted(set(_KERNEL_DECORATOR.findall(source)))
-
-
-def importable(package: str) -> bool:
-    try:
-        importlib.import_module(package)
-    except Exception:  # a broken build (e.g. mamba_ssm without its CUDA ops) counts as absent
-        return False
-    return True
 
 
 def pick_cache_keyword(model: torch.nn.Module, requested: str) -> str | None:

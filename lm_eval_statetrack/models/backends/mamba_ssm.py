@@ -29,8 +29,8 @@ from typing import Any
 import torch
 from lm_eval.models.utils import DEFAULT_MAX_LENGTH
 
-from lm_eval_statetrack.models.backends.base import logger, read_config, select_rows
-from lm_eval_statetrack.models.backends.hf import importable
+from lm_eval_statetrack.models.backends.base import read_config, select_rows
+from lm_eval_statetrack.models.util import importable, logger
 
 FIX = (
     "Fix: pip install 'lm-eval-statetrack[mamba]' on a CUDA machine, or use backend=hf "

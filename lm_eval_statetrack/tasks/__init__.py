@@ -1,0 +1,52 @@
+"""Where our tasks live and how lm-eval learns about them and about our model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+MODEL_NAME = "statetrack"
+MODEL_TARGET = "lm_eval_statetrack.models.adapter:StateTrackLM"
+
+
+def task_dir() -> Path:
+    """This package's folder: it holds the task YAMLs, one folder per family."""
+    return Path(__file__).resolve().parent
+
+
+def patch_task_manager(task_manager_cls: type) -> None:
+    """Make every ``TaskManager`` also index our task directory (idempotent)."""
+    if getattr(task_manager_cls, "_statetrack_patched", False):
+        return
+    original_init = task_manager_cls.__init__
+
+    def __init__(self, verbosity=None, include_path=None, *args, **kwargs):
+        original_init(self, verbosity, with_task_dir(include_path), *args, **kwargs)
+
+    task_manager_cls.__init__ = __init__
+    task_manager_cls._statetrack_patched = True
+
+
+def with_task_dir(include_path):
+    """``include_path`` (None, a path, or a list) with our task directory added once."""
+    paths = [] if include_path is None else include_path
+    paths = list(paths) if isinstance(paths, (list, tuple)) else [paths]
+    ours = task_dir()
+    if all(Path(p).resolve() != ours for p in paths):
+        paths.append(str(ours))
+    return paths
+
+
+def register_models() -> None:
+    """Register ``--model statetrack`` as a lazy placeholder (nothing heavy imported)."""
+    from lm_eval.api.registry import model_registry
+
+    if MODEL_NAME not in model_registry:
+        model_registry.register(MODEL_NAME, target=MODEL_TARGET)
+
+
+def task_manager(**kwargs):
+    """A ``TaskManager`` that knows our tasks, also with the import hook disabled."""
+    from lm_eval.tasks import TaskManager
+
+    kwargs["include_path"] = with_task_dir(kwargs.get("include_path"))
+    return TaskManager(**kwargs)
