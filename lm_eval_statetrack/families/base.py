@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 SPLITS = ("test", "train")
 POWERS_OF_TWO = (4, 8, 16, 32, 64, 128, 256)
 
 Doc = dict[str, Any]
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -28,12 +29,11 @@ class Variant:
 
 @dataclass(frozen=True)
 class Family:
-    """A task family. ``generate(variant, length, split, n)`` returns docs.
-
-    Every doc holds at least: ``prompt`` (the context), ``choices`` (continuations;
-    lm-eval puts ``target_delimiter``, a space, before each), ``answer`` (index into
-    choices), ``length``,
-    ``variant``, ``chance`` and ``trace`` (the state after each step, as strings).
+    """A task family. ``generate(variant, steps, split, n)`` returns up to n docs, each with
+    ``prompt`` (the context), ``choices`` (continuations; lm-eval puts ``target_delimiter``,
+    a space, before each), ``answer`` (index into choices) and ``trace`` (the state after
+    each step, as strings), plus any family-specific keys. :meth:`docs` adds what the spec
+    already knows: ``length`` (the steps), ``variant`` and ``chance``.
     """
 
     name: str
@@ -56,6 +56,9 @@ class Family:
     opt_in: bool = False
     # "YYYY-MM-DD (version N): what changed", newest last; shown in the family README
     changelog: tuple[str, ...] = ()
+    # Steps of every train doc (the few-shot demos) whatever the task's length; None: the
+    # task's length. Short demos keep prompts within common context windows.
+    demo_length: int | None = None
 
     def variant(self, name: str) -> Variant:
         if name not in self.variants:
@@ -78,29 +81,36 @@ class Family:
         return v
 
     def docs(self, variant: str, length: int, split: str) -> list[Doc]:
-        self.check_spec(variant, length, split)
+        spec = self.check_spec(variant, length, split)
         n = self.test_docs if split == "test" else self.train_docs
-        return self.generate(variant, length, split, n)
+        steps = self.demo_length if split == "train" and self.demo_length else length
+        known = {"length": steps, "variant": variant, "chance": spec.chance}
+        return [{**doc, **known} for doc in self.generate(variant, steps, split, n)]
 
     def task_name(self, variant: str, length: int) -> str:
         return f"statetrack{'-' if self.opt_in else '_'}{self.name}_{variant}_len{length}"
 
 
-def distinct_words(
-    draw: Callable[[], tuple], n: int, exclude: Sequence[tuple] = (), max_tries: int = 20
-) -> list[tuple]:
-    """Up to n distinct keys from ``draw()``, none in ``exclude``.
+def distinct(
+    draw: Callable[[], T],
+    n: int,
+    key: Callable[[T], Hashable] = lambda item: item,
+    exclude: Iterable[Hashable] = (),
+    max_tries: int = 20,
+) -> list[T]:
+    """Up to n items from ``draw()`` with distinct ``key``s, none of them in ``exclude``.
 
     Stops early when the space is exhausted (``max_tries`` * n draws without reaching n),
     so tiny spaces such as parity at length 4 give every distinct doc once.
     """
     seen, out, banned = set(), [], set(exclude)
     for _ in range(max_tries * n):
-        key = draw()
-        if key in seen or key in banned:
+        item = draw()
+        k = key(item)
+        if k in seen or k in banned:
             continue
-        seen.add(key)
-        out.append(key)
+        seen.add(k)
+        out.append(item)
         if len(out) == n:
             break
     return out

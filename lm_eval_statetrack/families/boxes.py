@@ -138,9 +138,6 @@ def sample(variant: str, length: int, rng: StableRandom) -> Doc:
         "prompt": prompt,
         "choices": [render(c) for c in choices],
         "answer": choices.index(truth),
-        "length": length,
-        "variant": variant,
-        "chance": 1 / N_CHOICES,
         "trace": trace,
     }
 
@@ -191,6 +188,7 @@ FAMILY = Family(
     },
     generate=generate,
     num_fewshot=nl.NUM_FEWSHOT,
+    demo_length=nl.DEMO_LENGTH,
     readme_notes=NOTES,
     changelog=(nl.LADDER_CHANGE,),
 )

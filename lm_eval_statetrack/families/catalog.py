@@ -22,7 +22,7 @@ from __future__ import annotations
 from functools import cache
 
 from lm_eval_statetrack.algebra import Group, Perm
-from lm_eval_statetrack.families.base import Doc, Family, Variant, distinct_words
+from lm_eval_statetrack.families.base import Doc, Family, Variant, distinct
 from lm_eval_statetrack.families.group_catalog import CATALOG, catalog_group, slug
 from lm_eval_statetrack.families.wordproblem import SEPARATOR
 from lm_eval_statetrack.rng import StableRandom, seed_from
@@ -95,10 +95,10 @@ def sample_words(variant: str, length: int, split: str, n: int) -> tuple[tuple[i
             tokens += [x // place % size for place in places]
         return tuple(tokens[:length])
 
-    return tuple(distinct_words(draw, n, exclude))
+    return tuple(distinct(draw, n, exclude=exclude))
 
 
-def make_doc(group: Group, variant: str, word: tuple[int, ...]) -> Doc:
+def make_doc(group: Group, word: tuple[int, ...]) -> Doc:
     tokens = _names(len(alphabet(group)))
     shown = " ".join([tokens[t] for t in word]) + SEPARATOR
     if task_mode(group) == "element":
@@ -114,11 +114,8 @@ def make_doc(group: Group, variant: str, word: tuple[int, ...]) -> Doc:
         "prompt": prompt,
         "choices": list(names),
         "answer": trace[-1],
-        "length": len(word),
-        "variant": variant,
         "group": group.name,
         "mode": task_mode(group),
-        "chance": 1 / n_choices,
         "word": list(word),
         "trace": [names[s] for s in trace],
     }
@@ -126,7 +123,7 @@ def make_doc(group: Group, variant: str, word: tuple[int, ...]) -> Doc:
 
 def generate(variant: str, length: int, split: str, n: int) -> list[Doc]:
     group = catalog_group(variant)
-    return [make_doc(group, variant, w) for w in sample_words(variant, length, split, n)]
+    return [make_doc(group, w) for w in sample_words(variant, length, split, n)]
 
 
 def _variant(name: str) -> Variant:

@@ -52,9 +52,6 @@ def sample(variant: str, length: int, rng: StableRandom) -> Doc:
         "prompt": "\n".join(lines),
         "choices": [str(v) for v in choices],
         "answer": choices.index(state[k]),
-        "length": length,
-        "variant": variant,
-        "chance": 1 / N,
         "trace": trace,
     }
 
@@ -105,6 +102,7 @@ FAMILY = Family(
     },
     generate=generate,
     num_fewshot=nl.NUM_FEWSHOT,
+    demo_length=nl.DEMO_LENGTH,
     readme_notes=NOTES,
     changelog=(nl.LADDER_CHANGE,),
 )

@@ -37,10 +37,10 @@ def sample(variant: str, length: int, rng: StableRandom) -> Doc:
     for _ in range(length - 1):
         u = rng.below(20)  # 0-15 ignore (0.8), 16-17 write (0.1), 18-19 read (0.1)
         words.append(f"ignore {u % 2}" if u < 16 else f"write {u % 2}" if u < 18 else "read")
-    return make_doc(variant, words)
+    return make_doc(words)
 
 
-def make_doc(variant: str, steps: Sequence[str]) -> Doc:
+def make_doc(steps: Sequence[str]) -> Doc:
     """The doc of an instruction list; a bare "read" shows the bit the cell holds."""
     words, trace = [], []
     for step in steps:
@@ -56,9 +56,6 @@ def make_doc(variant: str, steps: Sequence[str]) -> Doc:
         "prompt": prompt,
         "choices": ["0", "1"],
         "answer": bit,
-        "length": len(words),
-        "variant": variant,
-        "chance": 0.5,
         "trace": trace,
     }
 
@@ -66,7 +63,7 @@ def make_doc(variant: str, steps: Sequence[str]) -> Doc:
 def every_input(variant: str, length: int) -> list[Doc]:
     """All 2 * 5^(length-1) instruction lists, in a fixed shuffled order."""
     docs = [
-        make_doc(variant, (f"write {first}", *rest))
+        make_doc((f"write {first}", *rest))
         for first in range(2)
         for rest in product(STEPS, repeat=length - 1)
     ]
@@ -118,6 +115,7 @@ FAMILY = Family(
     generate=generate,
     test_docs=TEST_DOCS,
     num_fewshot=nl.NUM_FEWSHOT,
+    demo_length=nl.DEMO_LENGTH,
     readme_notes=NOTES,
     changelog=(
         "2026-11-30 (version 2): lengths 1 and 2 added, so that the ladder starts where small "

@@ -38,9 +38,6 @@ def sample(variant: str, length: int, rng: StableRandom) -> Doc:
         "prompt": prompt,
         "choices": [str(r) for r in range(m)],
         "answer": value,
-        "length": length,
-        "variant": variant,
-        "chance": 1 / m,
         "trace": trace,
     }
 
@@ -81,6 +78,7 @@ FAMILY = Family(
     },
     generate=generate,
     num_fewshot=nl.NUM_FEWSHOT,
+    demo_length=nl.DEMO_LENGTH,
     readme_notes=NOTES,
     changelog=(nl.LADDER_CHANGE,),
 )

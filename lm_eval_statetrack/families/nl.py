@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import cache
 
-from lm_eval_statetrack.families.base import POWERS_OF_TWO, Doc
+from lm_eval_statetrack.families.base import POWERS_OF_TWO, Doc, distinct
 from lm_eval_statetrack.rng import StableRandom, seed_from
 
 DEMO_LENGTH = 5
@@ -40,32 +40,17 @@ def join_words(words: Sequence[str]) -> str:
     return ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def distinct_docs(sample: Callable[[], Doc], n: int, max_tries: int = 20) -> list[Doc]:
-    """Up to n docs with distinct prompts; fewer where the space of prompts is smaller."""
-    seen: set[str] = set()
-    out: list[Doc] = []
-    for _ in range(max_tries * n):
-        doc = sample()
-        if doc["prompt"] in seen:
-            continue
-        seen.add(doc["prompt"])
-        out.append(doc)
-        if len(out) == n:
-            break
-    return out
-
-
 def generator(family: str, sample: DocSampler) -> Callable[[str, int, str, int], list[Doc]]:
-    """A ``Family.generate``: test docs at ``length``, train docs always at DEMO_LENGTH."""
+    """A ``Family.generate``: up to n docs with distinct prompts (fewer where the space of
+    prompts is smaller). The family's ``demo_length`` makes train docs DEMO_LENGTH long."""
 
     @cache
     def split_docs(variant: str, length: int, split: str, n: int) -> tuple[Doc, ...]:
         rng = StableRandom(seed_from(family, variant, length, split))
-        return tuple(distinct_docs(lambda: sample(variant, length, rng), n))
+        return tuple(distinct(lambda: sample(variant, length, rng), n, key=lambda d: d["prompt"]))
 
     def generate(variant: str, length: int, split: str, n: int) -> list[Doc]:
-        steps = DEMO_LENGTH if split == "train" else length
-        return [dict(d) for d in split_docs(variant, steps, split, n)]
+        return [dict(d) for d in split_docs(variant, length, split, n)]
 
     return generate
 
@@ -81,7 +66,7 @@ def fewshot_prompt(demos: Sequence[Doc], doc: Doc) -> str:
 
 def readme_example(generate: Callable[[str, int, str, int], list[Doc]], variant: str) -> str:
     """Markdown: the full context of a length-4 test doc with its demos, and its choices."""
-    demos = generate(variant, 4, "train", NUM_FEWSHOT)
+    demos = generate(variant, DEMO_LENGTH, "train", NUM_FEWSHOT)
     doc = generate(variant, 4, "test", 1)[0]
     choices = ", ".join(f"`{TARGET_DELIMITER}{c}`" for c in doc["choices"])
     return (

@@ -31,9 +31,6 @@ def sample(variant: str, length: int, rng: StableRandom) -> Doc:
         "prompt": prompt,
         "choices": list(CHOICES),
         "answer": total,
-        "length": length,
-        "variant": variant,
-        "chance": 0.5,
         "trace": trace,
     }
 
@@ -64,6 +61,7 @@ FAMILY = Family(
     },
     generate=generate,
     num_fewshot=nl.NUM_FEWSHOT,
+    demo_length=nl.DEMO_LENGTH,
     readme_notes=NOTES,
     changelog=(nl.LADDER_CHANGE,),
 )

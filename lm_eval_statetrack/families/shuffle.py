@@ -102,9 +102,6 @@ def sample(variant: str, length: int, rng: StableRandom) -> Doc:
         "prompt": prompt,
         "choices": list(PEOPLE),
         "answer": holding.index(asked),
-        "length": length,
-        "variant": variant,
-        "chance": 1 / N,
         "trace": trace,
     }
 
@@ -166,6 +163,7 @@ FAMILY = Family(
     },
     generate=generate,
     num_fewshot=nl.NUM_FEWSHOT,
+    demo_length=nl.DEMO_LENGTH,
     readme_notes=NOTES,
     changelog=(nl.LADDER_CHANGE,),
 )

@@ -15,7 +15,7 @@ from __future__ import annotations
 from functools import cache
 
 from lm_eval_statetrack.algebra import Group, parse_group
-from lm_eval_statetrack.families.base import Doc, Family, Variant, distinct_words
+from lm_eval_statetrack.families.base import Doc, Family, Variant, distinct
 from lm_eval_statetrack.rng import StableRandom, seed_from
 
 GROUPS = {"s5": "S5", "a5": "A5", "a4xz5": "A4xZ5", "z60": "Z60", "s3": "S3", "z2": "Z2"}
@@ -36,23 +36,20 @@ def sample_words(group: Group, length: int, split: str, n: int, seed: int = 0) -
     exclude = sample_words(group, length, "test", n_test_docs(), seed) if split == "train" else ()
     rng = StableRandom(seed_from("wordproblem", group.name, length, split, seed))
     order = group.order
-    return distinct_words(lambda: tuple(rng.below(order) for _ in range(length)), n, exclude)
+    return distinct(lambda: tuple(rng.below(order) for _ in range(length)), n, exclude=exclude)
 
 
 def n_test_docs() -> int:
     return FAMILY.test_docs
 
 
-def make_doc(group: Group, variant: str, word: tuple[int, ...]) -> Doc:
+def make_doc(group: Group, word: tuple[int, ...]) -> Doc:
     trace = group.prefix_products(word)
     return {
         "prompt": render_word(word),
         "choices": [str(i) for i in range(group.order)],
         "answer": trace[-1],
-        "length": len(word),
-        "variant": variant,
         "group": group.name,
-        "chance": 1 / group.order,
         "word": list(word),
         "trace": [str(s) for s in trace],
     }
@@ -60,7 +57,7 @@ def make_doc(group: Group, variant: str, word: tuple[int, ...]) -> Doc:
 
 def generate(variant: str, length: int, split: str, n: int) -> list[Doc]:
     group = group_for(variant)
-    return [make_doc(group, variant, w) for w in sample_words(group, length, split, n)]
+    return [make_doc(group, w) for w in sample_words(group, length, split, n)]
 
 
 def _variant(key: str, description: str) -> Variant:

@@ -26,7 +26,7 @@ from functools import cache
 
 import chess
 
-from lm_eval_statetrack.families.base import Doc, Family, Variant, distinct_words
+from lm_eval_statetrack.families.base import Doc, Family, Variant, distinct
 from lm_eval_statetrack.families.chess import s5
 from lm_eval_statetrack.families.chess.games import (
     DEMO_BUCKETS,
@@ -293,7 +293,6 @@ def game_docs(kind: str, notation: str, plies: int, split: str) -> list[Doc]:
         doc = {k: v for k, v in q.items() if k != "question"}
         doc.update(
             prompt=prompt(STANDARD_START, notation, movetext, q["question"]),
-            length=plies,
             notation=notation,
         )
         docs.append(doc)
@@ -318,7 +317,7 @@ def s5_keys(length: int, split: str, n: int) -> list[tuple]:
                 return start, word, square
         raise RuntimeError(f"no word of {length} transpositions fits; raise S5_MAX_DRAWS")
 
-    return distinct_words(draw, n)
+    return distinct(draw, n)
 
 
 def s5_docs(notation: str, length: int, split: str, n: int) -> list[Doc]:
@@ -332,7 +331,6 @@ def s5_docs(notation: str, length: int, split: str, n: int) -> list[Doc]:
                 "prompt": prompt(fen, notation, movetext, question("piece", name)),
                 "choices": S5_CHOICES,
                 "answer": 0 if trace[-1] == square else 1,
-                "length": length,
                 "notation": notation,
                 "square": name,
                 "trace": [s5.ROW[r] for r in trace],
@@ -342,14 +340,10 @@ def s5_docs(notation: str, length: int, split: str, n: int) -> list[Doc]:
 
 
 def generate(variant: str, length: int, split: str, n: int) -> list[Doc]:
-    """Test docs at ``length``; train docs (few-shot demos) are short whatever ``length``."""
     kind, notation = variant.rsplit("_", 1)
     if kind == "s5reduction":
-        docs = s5_docs(notation, length if split == "test" else DEMO_LENGTH, split, n)
-    else:
-        docs = game_docs(kind, notation, length if split == "test" else DEMO_LENGTH, split)[:n]
-    chance = FAMILY.variants[variant].chance
-    return [{**doc, "variant": variant, "chance": chance} for doc in docs]
+        return s5_docs(notation, length, split, n)
+    return game_docs(kind, notation, length, split)[:n]
 
 
 # --- the family spec ---------------------------------------------------------------------
@@ -629,6 +623,7 @@ FAMILY = Family(
     source=SOURCES,
     variants={v.name: v for v in _variants()},
     generate=generate,
+    demo_length=DEMO_LENGTH,
     num_fewshot=3,
     readme_notes=README_NOTES,
     changelog=(
