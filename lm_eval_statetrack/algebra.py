@@ -245,13 +245,6 @@ class Group:
         idx, els = self.index, self.elements
         return tuple(tuple(idx[compose(a, b)] for b in els) for a in els)
 
-    def multiply(self, word: Sequence[int]) -> int:
-        """Index of the product of a word of element indices (identity for the empty word)."""
-        state, table = 0, self.table
-        for g in word:
-            state = table[state][g]
-        return state
-
     def prefix_products(self, word: Sequence[int]) -> list[int]:
         """The state trace: index of g1*...*gk for k = 1..len(word)."""
         state, table, trace = 0, self.table, []

@@ -1,5 +1,6 @@
-"""The ``statetrack`` command. Each subcommand lives in its own module and is imported
-only when used, so ``statetrack --help`` stays fast."""
+"""The ``statetrack`` command. Each subcommand lives in its own module, which imports its
+heavy dependencies (torch, lm-eval, matplotlib) inside ``run``, so building the parser for
+``statetrack --help`` stays fast."""
 
 from __future__ import annotations
 

@@ -326,20 +326,26 @@ class StateTrackLM(TemplateLM):
             self.cache_hook.add_partial("loglikelihood_rolling", request.args, total)
         return totals
 
-    def _fit(self, ctx: list[int], cont: list[int], label: str) -> list[int]:
-        """The context, left-truncated only if the user asked for it."""
-        n_inputs = len(ctx) + len(cont) - 1
-        if n_inputs <= self.max_length:
-            return ctx
-        room = self.max_length + 1 - len(cont)
+    def _fitted(self, tokens: list[int], room: int, problem: str) -> list[int]:
+        """``tokens`` if at most ``room``; their last ``room`` only if the user asked for
+        truncation=left; else an error that says what did not fit (``problem``)."""
+        if len(tokens) <= room:
+            return tokens
         if self.options.truncation == "left" and room >= 1:
-            return ctx[-room:]
+            return tokens[-room:]
         raise ValueError(
-            f"statetrack: {label}: context + continuation need {n_inputs} input tokens, more "
-            f"than max_length={self.max_length}. Nothing is truncated silently: raise "
-            "max_length (if the model allows it) or pass truncation=left to keep the last "
-            f"{self.max_length} tokens."
+            f"statetrack: {problem}. Nothing is truncated silently: raise max_length (if the "
+            "model allows it) or pass truncation=left to keep the end of the context."
         )
+
+    def _fit(self, ctx: list[int], cont: list[int], label: str) -> list[int]:
+        """The context of a scored continuation, fitted to max_length."""
+        n_inputs = len(ctx) + len(cont) - 1
+        problem = (
+            f"{label}: context + continuation need {n_inputs} input tokens, more than "
+            f"max_length={self.max_length}"
+        )
+        return self._fitted(ctx, self.max_length + 1 - len(cont), problem)
 
     def _score(
         self, encoded: list[Encoded], labels: list[str], disable_tqdm: bool = False
@@ -482,13 +488,8 @@ class StateTrackLM(TemplateLM):
 
     def _gen_context(self, request, max_new: int) -> list[int]:
         tokens = self.tok_encode(request.args[0]) or [self.prefix_token_id]
-        room = self.max_length - max_new
-        if len(tokens) <= room:
-            return tokens
-        if self.options.truncation == "left" and room >= 1:
-            return tokens[-room:]
-        raise ValueError(
-            f"statetrack: {_label(request)}: the prompt has {len(tokens)} tokens and "
-            f"max_gen_toks={max_new} more may follow, beyond max_length={self.max_length}. "
-            "Nothing is truncated silently: raise max_length or pass truncation=left."
+        problem = (
+            f"{_label(request)}: the prompt has {len(tokens)} tokens and max_gen_toks={max_new} "
+            f"more may follow, beyond max_length={self.max_length}"
         )
+        return self._fitted(tokens, self.max_length - max_new, problem)

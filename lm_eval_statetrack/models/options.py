@@ -9,9 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from typing import Any
 
-BACKEND_CHOICES = ("auto", "hf", "mamba_ssm", "fla")
+# Defined here, the adapter's light end, and imported by the backends.
+BACKENDS = ("auto", "hf", "mamba_ssm", "fla")
+# What transformers models take their cache under, depending on the model and version.
+CACHE_KEYWORDS = ("cache", "cache_params", "past_key_values")
 TRUNCATION_CHOICES = ("none", "left")
-CACHE_KWARG_CHOICES = ("auto", "cache", "cache_params", "past_key_values")
 
 
 @dataclass(frozen=True)
@@ -118,13 +120,13 @@ def parse_options(kwargs: dict[str, Any]) -> AdapterOptions:
         raise ValueError("--model statetrack needs model_args pretrained=<hub id or local dir>")
     out: dict[str, Any] = {"pretrained": str(given["pretrained"])}
     for key, value in given.items():
-        if key in ("backend",):
-            out[key] = _choice(key, value, BACKEND_CHOICES)
+        if key == "backend":
+            out[key] = _choice(key, value, BACKENDS)
         elif key == "truncation":
             value = "none" if value is False else value
             out[key] = _choice(key, value, TRUNCATION_CHOICES)
         elif key == "cache_kwarg":
-            out[key] = _choice(key, value, CACHE_KWARG_CHOICES)
+            out[key] = _choice(key, value, ("auto", *CACHE_KEYWORDS))
         elif key in ("trust_remote_code", "prefix_reuse"):
             out[key] = _bool(key, value)
         elif key in ("max_batch_size", "max_length", "max_gen_toks"):

@@ -50,11 +50,7 @@ def default_tolerance(
 
 def pick(n_items: int, n: int, seed: int) -> list[int]:
     """``n`` distinct indices below ``n_items``, the same on every machine."""
-    rng, order = StableRandom(seed), list(range(n_items))
-    for i in range(min(n, n_items)):
-        j = i + rng.below(n_items - i)
-        order[i], order[j] = order[j], order[i]
-    return sorted(order[: min(n, n_items)])
+    return sorted(StableRandom(seed).sample(range(n_items), min(n, n_items)))
 
 
 def full_forward_score(backend: Backend, context: list[int], continuation: list[int]):

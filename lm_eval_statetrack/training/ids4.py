@@ -5,8 +5,8 @@ Merrill et al. (2024, Sec. 6) show that making S4's transition input-dependent a
 layer solve the word problem of any finite group, which diagonal SSMs such as Mamba
 cannot. Here ``h_t = normalize(A(x_t) h_{t-1} + B x_t)`` and the layer adds ``C h_t`` to
 the residual stream. The rescaling to unit norm after each step is ours: without it the
-state over- or underflows after a few dozen steps and training diverges (measured, see
-DESIGN.md section 7); a group element acts as a rotation, so nothing is lost by it.
+state over- or underflows after a few dozen steps and training diverges (on A5 it did from
+length 16 on); a group element acts as a rotation, so nothing is lost by it.
 
 The state ``h`` (``state_size`` numbers per layer) is the whole memory of the model, so
 inference carries it in a transformers cache (``recurrent_cache``): ``generate`` and the

@@ -36,9 +36,6 @@ def start_fen(rook: int = 0) -> str:
     return f"5kn1/8/8/8/8/8/8/{''.join(row)}2K w - - 0 1"
 
 
-START_FEN = start_fen()
-
-
 def transposition_uci(i: int) -> tuple[str, ...]:
     """The eight plies of ``t_i`` in UCI: the same text wherever the rook is."""
     a, b = ROW[i], ROW[i + 1]

@@ -13,9 +13,9 @@ from typing import Any
 import torch
 
 from lm_eval_statetrack.models.backends.base import Backend, read_config
+from lm_eval_statetrack.models.options import BACKENDS
 from lm_eval_statetrack.models.util import logger
 
-BACKENDS = ("auto", "hf", "mamba_ssm", "fla")
 # model_type values defined by flash-linear-attention (fla/models/*/configuration_*.py)
 FLA_MODEL_TYPES = frozenset(
     {

@@ -25,10 +25,10 @@ from typing import Any
 import torch
 
 from lm_eval_statetrack.models.backends.base import map_tensors, select_rows
+from lm_eval_statetrack.models.options import CACHE_KEYWORDS
 from lm_eval_statetrack.models.util import importable, logger
 
 MAMBA1_FAMILY = frozenset({"mamba", "falcon_mamba", "jamba"})
-CACHE_KEYWORDS = ("cache", "cache_params", "past_key_values")
 POSITION_LIMIT_KEYS = ("n_positions", "max_position_embeddings", "n_ctx")
 # transformers marks each optional kernel with this decorator in the modeling file
 _KERNEL_DECORATOR = re.compile(r'use_kernel_func_from_hub_with_fallback\(\s*"\w+",\s*"(\w+)"')
