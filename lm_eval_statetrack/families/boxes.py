@@ -16,7 +16,7 @@ earlier contents and the other containers' final contents.
 from __future__ import annotations
 
 from lm_eval_statetrack.families import nl
-from lm_eval_statetrack.families.base import Doc, Family, Variant
+from lm_eval_statetrack.families.base import Doc
 from lm_eval_statetrack.rng import StableRandom
 
 OBJECTS = (
@@ -160,35 +160,29 @@ in alphabetical order, in the story and in the choices.
 
 {nl.readme_example(generate, "move")}{nl.readme_example(generate, "trade")}"""
 
-FAMILY = Family(
+FAMILY = nl.family(
     name="boxes",
     version=2,
-    rendering="nl",
     description=(
         "Entity tracking: the contents of one of seven boxes (or bags) after a series of "
         "moves, removals and insertions, or of whole-bag trades."
     ),
     source="Kim & Schuster, Entity Tracking in Language Models (ACL 2023)",
     variants={
-        "move": Variant(
+        "move": nl.variant(
             "move",
             "Move / Remove / Put single objects between seven boxes (the paper's format)",
             "TC0 (last write wins)",
             1 / N_CHOICES,
-            lengths=nl.LENGTHS,
         ),
-        "trade": Variant(
+        "trade": nl.variant(
             "trade",
             "seven people trade whole bags (transpositions of S7)",
             "NC1-complete",
             1 / N_CHOICES,
             hard=True,
-            lengths=nl.LENGTHS,
         ),
     },
     generate=generate,
-    num_fewshot=nl.NUM_FEWSHOT,
-    demo_length=nl.DEMO_LENGTH,
     readme_notes=NOTES,
-    changelog=(nl.LADDER_CHANGE,),
 )

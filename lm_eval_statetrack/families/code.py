@@ -16,7 +16,7 @@ the test oracle can simply run it.
 from __future__ import annotations
 
 from lm_eval_statetrack.families import nl
-from lm_eval_statetrack.families.base import Doc, Family, Variant
+from lm_eval_statetrack.families.base import Doc
 from lm_eval_statetrack.rng import StableRandom
 
 N = 5
@@ -72,10 +72,9 @@ its program in a separate, isolated Python process.
 
 {nl.readme_example(generate, "list")}{nl.readme_example(generate, "vars")}"""
 
-FAMILY = Family(
+FAMILY = nl.family(
     name="code",
     version=2,
-    rendering="nl",
     description=(
         "Code evaluation: the value of a list element or variable after a Python program "
         "swaps values many times."
@@ -83,26 +82,21 @@ FAMILY = Family(
     source="Merrill, Petty & Sabharwal, The Illusion of State in State-Space Models "
     "(ICML 2024), Figure 1",
     variants={
-        "list": Variant(
+        "list": nl.variant(
             "list",
             "`x[i], x[j] = x[j], x[i]` on a five-element list (transpositions of S5)",
             "NC1-complete",
             1 / N,
             hard=True,
-            lengths=nl.LENGTHS,
         ),
-        "vars": Variant(
+        "vars": nl.variant(
             "vars",
             "five named variables swapped by tuple assignment or a temporary",
             "NC1-complete",
             1 / N,
             hard=True,
-            lengths=nl.LENGTHS,
         ),
     },
     generate=generate,
-    num_fewshot=nl.NUM_FEWSHOT,
-    demo_length=nl.DEMO_LENGTH,
     readme_notes=NOTES,
-    changelog=(nl.LADDER_CHANGE,),
 )

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from itertools import product
 
 from lm_eval_statetrack.families import nl
-from lm_eval_statetrack.families.base import Doc, Family, Variant
+from lm_eval_statetrack.families.base import Doc
 from lm_eval_statetrack.rng import StableRandom, seed_from
 
 RULES = (
@@ -96,26 +96,22 @@ FFL(0.8) samples.
 
 {nl.readme_example(generate, "ffl")}"""
 
-FAMILY = Family(
+FAMILY = nl.family(
     name="flipflop",
     version=2,
-    rendering="nl",
     description="Flip-flop: the bit a memory cell holds after write / ignore / read instructions.",
     source="Liu et al., Exposing Attention Glitches with Flip-Flop Language Modeling "
     "(NeurIPS 2023)",
     variants={
-        "ffl": Variant(
+        "ffl": nl.variant(
             "ffl",
             "FFL(0.8): ignore with p=0.8, write and read 0.1 each; the first is a write",
             "TC0 (aperiodic)",
             0.5,
-            lengths=nl.LENGTHS,
         ),
     },
     generate=generate,
     test_docs=TEST_DOCS,
-    num_fewshot=nl.NUM_FEWSHOT,
-    demo_length=nl.DEMO_LENGTH,
     readme_notes=NOTES,
     changelog=(
         "2026-11-30 (version 2): lengths 1 and 2 added, so that the ladder starts where small "

@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from lm_eval_statetrack.families import nl
-from lm_eval_statetrack.families.base import Doc, Family, Variant
+from lm_eval_statetrack.families.base import Doc
 from lm_eval_statetrack.rng import StableRandom
 
 MODULI = {"mod5": 5, "mod60": 60}
@@ -54,31 +54,25 @@ the NC1-complete group of the `wordproblem` and `shuffle` families, so `mod60` a
 
 {nl.readme_example(generate, "mod5")}"""
 
-FAMILY = Family(
+FAMILY = nl.family(
     name="modarith",
     version=2,
-    rendering="nl",
     description="Modular arithmetic: a running sum of additions and subtractions mod 5 or 60.",
     source="the Z5 / Z60 word problems (abelian controls of Merrill, Petty & Sabharwal 2024)",
     variants={
-        "mod5": Variant(
+        "mod5": nl.variant(
             "mod5",
             "operands 1-4, the result mod 5 (Z5)",
             "TC0 (abelian)",
             1 / 5,
-            lengths=nl.LENGTHS,
         ),
-        "mod60": Variant(
+        "mod60": nl.variant(
             "mod60",
             "operands 1-59, the result mod 60 (Z60)",
             "TC0 (abelian)",
             1 / 60,
-            lengths=nl.LENGTHS,
         ),
     },
     generate=generate,
-    num_fewshot=nl.NUM_FEWSHOT,
-    demo_length=nl.DEMO_LENGTH,
     readme_notes=NOTES,
-    changelog=(nl.LADDER_CHANGE,),
 )

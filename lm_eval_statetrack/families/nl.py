@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from functools import cache
 
-from lm_eval_statetrack.families.base import POWERS_OF_TWO, Doc, distinct
+from lm_eval_statetrack.families.base import POWERS_OF_TWO, Doc, Family, Variant, distinct
 from lm_eval_statetrack.rng import StableRandom, seed_from
 
 DEMO_LENGTH = 5
@@ -31,6 +31,25 @@ NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six")
 
 # (variant, length, rng) -> one doc; called until there are enough distinct prompts
 DocSampler = Callable[[str, int, StableRandom], Doc]
+
+
+def variant(
+    name: str, description: str, complexity: str, chance: float, hard: bool = False
+) -> Variant:
+    """A variant on the nl length ladder (:data:`LENGTHS`)."""
+    return Variant(name, description, complexity, chance, lengths=LENGTHS, hard=hard)
+
+
+def family(**spec) -> Family:
+    """A Family with what the nl families share: the ``nl`` rendering, NUM_FEWSHOT demos of
+    DEMO_LENGTH steps, and the ladder's changelog line (``spec`` may override each)."""
+    shared = {
+        "rendering": "nl",
+        "num_fewshot": NUM_FEWSHOT,
+        "demo_length": DEMO_LENGTH,
+        "changelog": (LADDER_CHANGE,),
+    }
+    return Family(**{**shared, **spec})
 
 
 def join_words(words: Sequence[str]) -> str:

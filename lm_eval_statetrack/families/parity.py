@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 from lm_eval_statetrack.families import nl
-from lm_eval_statetrack.families.base import Doc, Family, Variant
+from lm_eval_statetrack.families.base import Doc
 from lm_eval_statetrack.rng import StableRandom
 
 CHOICES = ["even", "odd"]
@@ -48,20 +48,14 @@ those tasks have 2, 4 and 16 docs; demos have {nl.DEMO_LENGTH} bits, so they are
 
 {nl.readme_example(generate, "bits")}"""
 
-FAMILY = Family(
+FAMILY = nl.family(
     name="parity",
     version=2,
-    rendering="nl",
     description="Parity: is the number of ones in a bit string, told in words, even or odd?",
     source="the Z2 word problem; Sarrof, Veitsman & Hahn (2024), Grazzi et al. (ICLR 2025)",
     variants={
-        "bits": Variant(
-            "bits", "bits written as the words zero and one", "TC0 (Z2)", 0.5, lengths=nl.LENGTHS
-        ),
+        "bits": nl.variant("bits", "bits written as the words zero and one", "TC0 (Z2)", 0.5),
     },
     generate=generate,
-    num_fewshot=nl.NUM_FEWSHOT,
-    demo_length=nl.DEMO_LENGTH,
     readme_notes=NOTES,
-    changelog=(nl.LADDER_CHANGE,),
 )

@@ -15,7 +15,7 @@ A5), ``z5`` (all balls move the same number of places round a circle: abelian Z5
 from __future__ import annotations
 
 from lm_eval_statetrack.families import nl
-from lm_eval_statetrack.families.base import Doc, Family, Variant
+from lm_eval_statetrack.families.base import Doc
 from lm_eval_statetrack.rng import StableRandom
 
 PEOPLE = nl.PEOPLE[:5]
@@ -127,43 +127,36 @@ tokens as an `s5` swap and the three variants can be compared length for length.
 
 {nl.readme_example(generate, "s5")}{nl.readme_example(generate, "a5")}"""
 
-FAMILY = Family(
+FAMILY = nl.family(
     name="shuffle",
     version=2,
-    rendering="nl",
     description=(
         "Permutation tracking as a story: five people swap, cycle or pass balls; which "
         "person holds a named ball at the end?"
     ),
     source="BIG-Bench Hard tracking_shuffled_objects (Suzgun et al. 2023), extended in length",
     variants={
-        "s5": Variant(
+        "s5": nl.variant(
             "s5",
             "two people swap balls each step (transpositions generate S5)",
             "NC1-complete",
             1 / N,
             hard=True,
-            lengths=nl.LENGTHS,
         ),
-        "a5": Variant(
+        "a5": nl.variant(
             "a5",
             "three people rotate balls each step (3-cycles generate A5)",
             "NC1-complete",
             1 / N,
             hard=True,
-            lengths=nl.LENGTHS,
         ),
-        "z5": Variant(
+        "z5": nl.variant(
             "z5",
             "every ball moves the same number of places round a circle (Z5)",
             "TC0 (abelian)",
             1 / N,
-            lengths=nl.LENGTHS,
         ),
     },
     generate=generate,
-    num_fewshot=nl.NUM_FEWSHOT,
-    demo_length=nl.DEMO_LENGTH,
     readme_notes=NOTES,
-    changelog=(nl.LADDER_CHANGE,),
 )
