@@ -68,6 +68,17 @@ class Score:
         """Scored on fewer docs than the task has (``--limit``)."""
         return self.n is not None and self.n_original is not None and self.n < self.n_original
 
+    def measured(self) -> dict[str, object]:
+        """The primary metric as lm-eval reported it: what reports and submissions store."""
+        return {
+            "metric": self.metric,
+            "filter": self.filter,
+            "value": self.value,
+            "stderr": self.stderr,
+            "n": self.n,
+            "n_original": self.n_original,
+        }
+
 
 @dataclass(frozen=True)
 class ModelInfo:

@@ -86,12 +86,7 @@ def build(
                 "version": s.version,
                 "docs_sha256": docs_sha256(s.family, s.variant, s.length),
                 "n_shot": s.n_shot,
-                "metric": s.metric,
-                "filter": s.filter,
-                "value": s.value,
-                "stderr": s.stderr,
-                "n": s.n,
-                "n_original": s.n_original,
+                **s.measured(),
             }
             if s.task in run.task_hashes:
                 tasks[s.task]["lm_eval_task_hash"] = run.task_hashes[s.task]

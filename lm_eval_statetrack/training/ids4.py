@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from transformers import GenerationMixin, PreTrainedModel
 from transformers.cache_utils import Cache
 from transformers.modeling_outputs import CausalLMOutputWithPast
 
 from lm_eval_statetrack.training.model_configs import IDS4Config
 from lm_eval_statetrack.training.recurrent_cache import (
+    RecurrentCausalLM,
     new_cache,
     read_state,
     step_mask,
@@ -82,11 +82,9 @@ class IDS4Layer(nn.Module):
         return x + self.mlp(x), last
 
 
-class IDS4ForCausalLM(PreTrainedModel, GenerationMixin):
+class IDS4ForCausalLM(RecurrentCausalLM):
     config_class = IDS4Config
     base_model_prefix = "ids4"
-    main_input_name = "input_ids"
-    _is_stateful = True  # no rollback: assisted decoding is refused by transformers
 
     def __init__(self, config: IDS4Config) -> None:
         super().__init__(config)
@@ -99,21 +97,11 @@ class IDS4ForCausalLM(PreTrainedModel, GenerationMixin):
         self.lm_head = nn.Linear(config.hidden_size, config.vocab_size)
         self.post_init()
 
-    @classmethod
-    def _supports_default_dynamic_cache(cls) -> bool:
-        return False  # `forward` makes its own cache of recurrent states
-
     def _init_weights(self, module: nn.Module) -> None:
         if isinstance(module, (nn.Embedding, nn.Linear, nn.LayerNorm)):
             module.reset_parameters()
         elif isinstance(module, IDS4Layer):
             module.reset_parameters()
-
-    def get_input_embeddings(self) -> nn.Embedding:
-        return self.embed_tokens
-
-    def set_input_embeddings(self, value: nn.Embedding) -> None:
-        self.embed_tokens = value
 
     def forward(
         self,

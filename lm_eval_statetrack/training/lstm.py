@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import torch
 from torch import nn
-from transformers import GenerationMixin, PreTrainedModel
 from transformers.cache_utils import Cache
 from transformers.modeling_outputs import CausalLMOutputWithPast
 
 from lm_eval_statetrack.training.model_configs import StateTrackLSTMConfig
 from lm_eval_statetrack.training.recurrent_cache import (
+    RecurrentCausalLM,
     new_cache,
     read_state,
     step_mask,
@@ -29,11 +29,9 @@ from lm_eval_statetrack.training.recurrent_cache import (
 LSTMState = tuple[torch.Tensor, torch.Tensor]  # (h, c), each [layers, batch, hidden]
 
 
-class StateTrackLSTMForCausalLM(PreTrainedModel, GenerationMixin):
+class StateTrackLSTMForCausalLM(RecurrentCausalLM):
     config_class = StateTrackLSTMConfig
     base_model_prefix = "lstm"
-    main_input_name = "input_ids"
-    _is_stateful = True  # no rollback: assisted decoding is refused by transformers
 
     def __init__(self, config: StateTrackLSTMConfig) -> None:
         super().__init__(config)
@@ -47,10 +45,6 @@ class StateTrackLSTMForCausalLM(PreTrainedModel, GenerationMixin):
         self.lm_head = nn.Linear(config.hidden_size, config.vocab_size)
         self.post_init()
 
-    @classmethod
-    def _supports_default_dynamic_cache(cls) -> bool:
-        return False  # `forward` makes its own cache of recurrent states
-
     def _init_weights(self, module: nn.Module) -> None:
         """PyTorch's own initialisation, with the forget gate biased open (Jozefowicz 2015)."""
         if isinstance(module, (nn.Embedding, nn.Linear)):
@@ -62,12 +56,6 @@ class StateTrackLSTMForCausalLM(PreTrainedModel, GenerationMixin):
                 for name, param in module.named_parameters():
                     if name.startswith("bias_ih"):
                         param[h : 2 * h].fill_(self.config.forget_bias)
-
-    def get_input_embeddings(self) -> nn.Embedding:
-        return self.embed_tokens
-
-    def set_input_embeddings(self, value: nn.Embedding) -> None:
-        self.embed_tokens = value
 
     def _read(self, cache: Cache | None) -> LSTMState | None:
         stored = [read_state(cache, i) for i in range(self.lstm.num_layers)]

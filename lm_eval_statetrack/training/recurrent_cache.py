@@ -4,13 +4,34 @@ A ``Cache`` of ``LinearAttentionLayer`` objects (transformers' own layer type fo
 Mamba-style states) is what ``generate``, beam reordering and the statetrack adapter's
 prefix reuse already know how to carry, pick rows of and copy, so the LSTM and IDS4 need
 no cache class of their own. Left padding (``--model hf`` generation pads batches on the
-left) is handled by holding the state still at masked positions.
+left) is handled by holding the state still at masked positions. ``RecurrentCausalLM``
+holds what both models tell transformers about themselves.
 """
 
 from __future__ import annotations
 
 import torch
+from torch import nn
+from transformers import GenerationMixin, PreTrainedModel
 from transformers.cache_utils import Cache, LinearAttentionLayer
+
+
+class RecurrentCausalLM(PreTrainedModel, GenerationMixin):
+    """A causal LM whose ``forward`` keeps its own recurrent state in the cache."""
+
+    main_input_name = "input_ids"
+    _is_stateful = True  # no rollback: assisted decoding is refused by transformers
+    embed_tokens: nn.Embedding
+
+    @classmethod
+    def _supports_default_dynamic_cache(cls) -> bool:
+        return False  # `forward` makes its own cache of recurrent states
+
+    def get_input_embeddings(self) -> nn.Embedding:
+        return self.embed_tokens
+
+    def set_input_embeddings(self, value: nn.Embedding) -> None:
+        self.embed_tokens = value
 
 
 def new_cache(num_layers: int) -> Cache:
