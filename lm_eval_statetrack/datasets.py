@@ -1,11 +1,10 @@
-"""Family spec -> ``datasets.DatasetDict``: the ``custom_dataset`` entry of every task."""
+"""Family spec -> docs -> ``datasets.DatasetDict``: what every task loads, and the pins."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from functools import cache
-from typing import Any
 
 from lm_eval_statetrack.families import get_family
 from lm_eval_statetrack.families.base import SPLITS, Doc
@@ -27,12 +26,8 @@ def docs_sha256(family: str, variant: str, length: int, split: str = "test") -> 
     return hashlib.sha256(payload.encode()).hexdigest()
 
 
-def build_dataset(family: str, variant: str, length: int, **_lm_eval_metadata: Any):
-    """The ``custom_dataset`` callable named in every task YAML.
-
-    lm-eval passes the task's ``metadata`` (version, chance, ...) and ``dataset_kwargs``
-    together as keyword arguments; only the spec keys matter here.
-    """
+def build_dataset(family: str, variant: str, length: int):
+    """The ``test`` and ``train`` splits of one task (``dataset_kwargs`` of its YAML)."""
     import datasets
 
     test = datasets.Dataset.from_list(docs(family, variant, length, "test"))

@@ -64,6 +64,13 @@ def tiny_mamba(tmp_path_factory) -> Path:
 
 def run_lm_eval(args: list[str], out_dir: Path, env: dict | None = None, cmd=None) -> dict:
     """Run the real ``lm_eval`` CLI and return the parsed results JSON."""
+    return run_lm_eval_logged(args, out_dir, env, cmd)[0]
+
+
+def run_lm_eval_logged(
+    args: list[str], out_dir: Path, env: dict | None = None, cmd=None
+) -> tuple[dict, str]:
+    """Run the real ``lm_eval`` CLI: the parsed results JSON and everything it printed."""
     full_env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     full_env.update(env or {})
     proc = subprocess.run(
@@ -76,4 +83,4 @@ def run_lm_eval(args: list[str], out_dir: Path, env: dict | None = None, cmd=Non
     assert proc.returncode == 0, f"lm_eval failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-8000:]}"
     results = sorted(out_dir.rglob("results_*.json"))
     assert results, f"no results file under {out_dir}:\n{proc.stderr[-4000:]}"
-    return json.loads(results[-1].read_text())
+    return json.loads(results[-1].read_text()), proc.stdout + proc.stderr

@@ -31,6 +31,7 @@ def _run(model: str, name: str, tm) -> list[list[float]]:
     )
     if model == "statetrack":
         assert results["config"]["statetrack_prefix_reuse"] is True
+        assert results["config"]["statetrack_kernels"].startswith("transformers (recurrent scan")
     samples = sorted(results["samples"][TASK], key=lambda s: s["doc_id"])
     return [[r[0][0] for r in s["resps"]] for s in samples]
 

@@ -11,7 +11,9 @@ import sysconfig
 from pathlib import Path
 
 import pytest
-from conftest import REPO, run_lm_eval
+from conftest import REPO, run_lm_eval, run_lm_eval_logged
+
+from lm_eval_statetrack.training.references import REFERENCE_DIR
 
 WORDPROBLEM_LEAVES = {
     f"statetrack_wordproblem_{g}_len{n}"
@@ -141,6 +143,30 @@ def test_leaf_glob_runs_every_leaf_once_and_no_group(tiny_llama, tmp_path):
     )
     assert set(results["results"]) == WORDPROBLEM_LEAVES
     assert all(results["n-samples"][t]["effective"] <= 2 for t in WORDPROBLEM_LEAVES)
+
+
+def test_lm_eval_run_prints_no_metadata_warning_per_task(tmp_path):
+    """lm-eval warns "Custom kwargs can be passed to `--metadata`" for every task whose docs
+    come from a ``custom_dataset`` callable; ours come from StateTrackTask, so the log of a
+    run keeps only warnings that mean something."""
+    results, log = run_lm_eval_logged(
+        [
+            "--model",
+            "hf",
+            "--model_args",
+            f"pretrained={REFERENCE_DIR / 'ids4-1l-a5'},dtype=float32",
+            "--device",
+            "cpu",
+            "--tasks",
+            "statetrack-wordproblem-a5",
+            "--limit",
+            "2",
+        ],
+        tmp_path / "out",
+    )
+    assert len(results["results"]) == 8  # the group and its seven leaves ran
+    assert "--limit SHOULD ONLY BE USED FOR TESTING" in log  # lm-eval's warnings do show
+    assert "Custom kwargs" not in log and "--metadata" not in log
 
 
 def test_python_api_simple_evaluate(tiny_llama):

@@ -115,7 +115,7 @@ def test_unknown_split_lists_valid_ones():
 
 
 def test_dataset_has_both_splits_with_the_same_columns():
-    ds = build_dataset("wordproblem", "z2", 4, version=1)
+    ds = build_dataset("wordproblem", "z2", 4)
     assert set(ds) == {"test", "train"}
     assert ds["test"].column_names == ds["train"].column_names
     assert ds["test"].num_rows == 16  # every distinct parity word of length 4, once

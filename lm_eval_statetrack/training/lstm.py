@@ -32,6 +32,7 @@ LSTMState = tuple[torch.Tensor, torch.Tensor]  # (h, c), each [layers, batch, hi
 class StateTrackLSTMForCausalLM(RecurrentCausalLM):
     config_class = StateTrackLSTMConfig
     base_model_prefix = "lstm"
+    statetrack_compute_path = "recurrent scan, torch.nn.LSTM"
 
     def __init__(self, config: StateTrackLSTMConfig) -> None:
         super().__init__(config)

@@ -21,6 +21,8 @@ class RecurrentCausalLM(PreTrainedModel, GenerationMixin):
 
     main_input_name = "input_ids"
     _is_stateful = True  # no rollback: assisted decoding is refused by transformers
+    # What runs, for the statetrack adapter's model info (there is no attention to name)
+    statetrack_compute_path = "recurrent scan, plain PyTorch"
     embed_tokens: nn.Embedding
 
     @classmethod

@@ -129,6 +129,9 @@ class HFBackend:
             self.kernels += "; no cache argument: prefix reuse off"
 
     def _kernel_path(self) -> str:
+        declared = getattr(self.model, "statetrack_compute_path", None)  # our LSTM, IDS4
+        if isinstance(declared, str):
+            return f"transformers ({declared})"
         packages = kernel_packages(self.model)
         if not packages:
             attn = getattr(self.model.config, "_attn_implementation", None) or "default"
