@@ -23,9 +23,11 @@ _WATCHED = (
 
 
 def _after_tasks_manager(module) -> None:
-    from lm_eval_statetrack.tasks import patch_task_manager
+    from lm_eval_statetrack.tasks import patch_task_index, patch_task_manager
 
     patch_task_manager(module.TaskManager)
+    if hasattr(module, "TaskIndex"):  # lm-eval >= 0.4.10's index builder
+        patch_task_index(module.TaskIndex)
 
 
 def _after_models(module) -> None:

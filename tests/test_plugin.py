@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, run_lm_eval, run_lm_eval_logged
 
+from lm_eval_statetrack.tasks import task_manager
 from lm_eval_statetrack.training.references import REFERENCE_DIR
 
 WORDPROBLEM_LEAVES = {
@@ -196,6 +197,40 @@ def test_hook_registers_tasks_and_model_and_keeps_lm_evals_own_models():
     tasks, ours, hf, mamba = json.loads(python_in({"LM_EVAL_STATETRACK_DISABLE": ""}, LIST_OURS))
     assert WORDPROBLEM_LEAVES | WORDPROBLEM_GROUPS | {"statetrack"} <= set(tasks)
     assert ours and hf and mamba
+
+
+N_OURS = len(task_manager(include_defaults=False).all_tasks)
+ENTRY_POINT_FOLDER = (
+    "from importlib.metadata import entry_points; from pathlib import Path;"
+    "module = entry_points(group='lm_eval.tasks')['statetrack'].load();"
+    "print(Path(module.__file__).parent)"
+)
+COUNT_INDEXED = (
+    "import io, json, logging, sys; from lm_eval.tasks import TaskManager;"
+    "log = io.StringIO(); logging.getLogger('lm_eval').addHandler(logging.StreamHandler(log));"
+    "tm = TaskManager(include_defaults=False, include_path=json.loads(sys.argv[1]));"
+    "print(json.dumps([len(tm.all_tasks), log.getvalue().count('overrides existing task')]))"
+)
+
+
+def test_tasks_entry_point_folder_holds_exactly_the_task_yamls():
+    """lm-eval's proposed task plugins (PR #4015) scan the entry point's module folder."""
+    folder = Path(python_in(None, ENTRY_POINT_FOLDER))
+    package = Path(python_in(None, "import lm_eval_statetrack as p; print(p.__file__)")).parent
+    yamls = set(folder.rglob("*.yaml"))
+    assert folder != package and yamls == set(package.rglob("*.yaml"))
+    code = f"import sys; sys.argv[1:] = [{json.dumps(json.dumps([str(folder)]))}]; {COUNT_INDEXED}"
+    n_ours, overrides = json.loads(python_in({"LM_EVAL_STATETRACK_DISABLE": "1"}, code))
+    assert (n_ours, overrides) == (N_OURS, 0)  # every statetrack name, from that folder alone
+
+
+def test_a_folder_listed_twice_is_indexed_once():
+    """Where lm-eval already lists our folder (its plugin loading, or --include_path), the
+    hook's copy is dropped: no task is indexed twice and none "overrides" itself."""
+    folder = python_in(None, ENTRY_POINT_FOLDER)
+    twice = json.dumps([folder, folder + "/"])
+    code = f"import sys; sys.argv[1:] = [{json.dumps(twice)}]; {COUNT_INDEXED}"
+    assert json.loads(python_in(None, code)) == [N_OURS, 0]
 
 
 def test_hook_can_be_disabled():

@@ -1,4 +1,11 @@
-"""Where our tasks live and how lm-eval learns about them and about our model."""
+"""The task YAMLs (one folder per family, below this package) and how lm-eval finds them.
+
+This package is what the ``lm_eval.tasks`` entry point names, so lm-eval's proposed task
+plugins (PR #4015: the entry point's module folder is scanned recursively) index exactly
+these YAMLs. Until lm-eval does that itself, the import hook adds this folder to every
+``TaskManager``; :func:`patch_task_index` keeps a folder from being indexed twice, so the
+hook steps aside wherever lm-eval (or a user's ``--include_path``) already lists it.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +31,29 @@ def patch_task_manager(task_manager_cls: type) -> None:
 
     task_manager_cls.__init__ = __init__
     task_manager_cls._statetrack_patched = True
+
+
+def patch_task_index(task_index_cls: type) -> None:
+    """Make ``TaskIndex.build`` index each folder once, keeping its first place (idempotent).
+
+    lm-eval 0.4.13 builds a TaskManager's index from one ordered list of folders (built-in
+    tasks, then ``include_path``); a folder listed twice would be scanned twice, and every
+    task in it would log "overrides existing task".
+    """
+    if getattr(task_index_cls, "_statetrack_patched", False):
+        return
+    original_build = task_index_cls.build
+
+    def build(paths, *args, **kwargs):
+        seen, unique = set(), []
+        for path in paths:
+            if Path(path).resolve() not in seen:
+                seen.add(Path(path).resolve())
+                unique.append(path)
+        return original_build(unique, *args, **kwargs)
+
+    task_index_cls.build = staticmethod(build)
+    task_index_cls._statetrack_patched = True
 
 
 def with_task_dir(include_path):
