@@ -1,8 +1,10 @@
 """``statetrack demo`` through the installed command: one progress line per model with its
-elapsed time, and no temporary folder left behind."""
+elapsed time, no temporary folder left behind, and kept results (and the report made from
+them) that hold no absolute path of the machine."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -41,4 +43,25 @@ def test_demo_prints_progress_and_cleans_up(tmp_path):
         timeout=600,
     )
     assert proc.returncode == 0 and f"kept in {kept}" in proc.stdout
-    assert len(list(kept.rglob("results_*.json"))) == 1
+    (results,) = kept.rglob("results_*.json")
+    run = json.loads(results.read_text())
+    assert run["config"]["model_args"]["pretrained"] == (
+        "./lm_eval_statetrack/reference_models/ids4-1l-z60"
+    )
+
+    report = tmp_path / "report"
+    proc = subprocess.run(
+        [Path(sys.executable).with_name("statetrack"), "report", str(kept), "--out", str(report)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert json.loads((report / "report.json").read_text())["runs"][0]["files"] == [
+        "../kept/ids4-1l-z60/" + results.relative_to(kept / "ids4-1l-z60").as_posix()
+    ]
+    machine = (str(tmp_path), str(Path(__file__).resolve().parents[1]), str(Path.home()))
+    for written in [results, *report.iterdir()]:
+        if written.suffix in (".json", ".md", ".csv"):
+            text = written.read_text()
+            assert not [m for m in machine if m in text], written.name

@@ -52,6 +52,19 @@ def lm_eval_command(model_dir: Path, variant: str, limit: int, batch_size: str, 
     ]
 
 
+def drop_machine_paths(results_dir: Path, models: dict[str, Path]) -> None:
+    """Rewrite lm_eval's results JSON under ``results_dir`` so that no absolute path of this
+    machine is left: paths in this installation become ``./lm_eval_statetrack/...`` (the
+    bundled models, the task YAMLs) and a model from ``--models-dir`` becomes ``./<name>``."""
+    package_root = Path(__file__).resolve().parents[2]
+    roots = [package_root, *sorted({p.resolve().parent for p in models.values()})]
+    for path in results_dir.rglob("results_*.json"):
+        text = path.read_text()
+        for root in roots:
+            text = text.replace(f"{root}/", "./")
+        path.write_text(text)
+
+
 def accuracies(results_dir: Path) -> dict[int, float]:
     """Length -> acc from the newest lm_eval results JSON under ``results_dir``."""
     path = sorted(results_dir.rglob("results_*.json"))[-1]
@@ -103,6 +116,7 @@ def _evaluate_all(models: dict[str, Path], args: argparse.Namespace, out_root: P
         if proc.returncode != 0:
             sys.stderr.write(proc.stderr[-4000:])
             raise SystemExit(f"statetrack demo: lm_eval failed on {name}")
+        drop_machine_paths(out_root / name, models)
         table[name] = (variant, accuracies(out_root / name))
         print(
             f"[{i}/{len(models)}] {name} ({variant.upper()}): {time.monotonic() - began:.0f} s "

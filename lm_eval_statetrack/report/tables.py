@@ -284,6 +284,10 @@ def markdown(
 def write_data(summary: Summary, out: Path) -> list[Path]:
     """scores.csv, horizons.csv, gaps.csv and report.json in ``out``."""
     data = records(summary)
+    for run in data["runs"]:  # where the results files are from the report, not the machine
+        run["files"] = [
+            Path(os.path.relpath(Path(f).resolve(), out.resolve())).as_posix() for f in run["files"]
+        ]
     written = []
     for name in ("scores", "horizons", "gaps"):
         path = out / f"{name}.csv"
