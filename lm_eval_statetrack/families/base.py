@@ -6,6 +6,8 @@ from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from lm_eval_statetrack.families.papers import Paper
+
 SPLITS = ("test", "train")
 POWERS_OF_TWO = (4, 8, 16, 32, 64, 128, 256)
 
@@ -59,6 +61,8 @@ class Family:
     # Steps of every train doc (the few-shot demos) whatever the task's length; None: the
     # task's length. Short demos keep prompts within common context windows.
     demo_length: int | None = None
+    # The papers the family comes from, first the one that introduced the task
+    papers: tuple[Paper, ...] = ()
 
     def variant(self, name: str) -> Variant:
         if name not in self.variants:

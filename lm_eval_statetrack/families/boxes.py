@@ -15,7 +15,7 @@ earlier contents and the other containers' final contents.
 
 from __future__ import annotations
 
-from lm_eval_statetrack.families import nl
+from lm_eval_statetrack.families import nl, papers
 from lm_eval_statetrack.families.base import Doc
 from lm_eval_statetrack.rng import StableRandom
 
@@ -167,6 +167,7 @@ FAMILY = nl.family(
         "Entity tracking: the contents of one of seven boxes (or bags) after a series of "
         "moves, removals and insertions, or of whole-bag trades."
     ),
+    papers=(papers.KIM_SCHUSTER_2023,),
     source="Kim & Schuster, Entity Tracking in Language Models (ACL 2023)",
     variants={
         "move": nl.variant(

@@ -22,6 +22,7 @@ from __future__ import annotations
 from functools import cache
 
 from lm_eval_statetrack.algebra import Group, Perm
+from lm_eval_statetrack.families import papers
 from lm_eval_statetrack.families.base import Doc, Family, Variant, distinct
 from lm_eval_statetrack.families.group_catalog import CATALOG, catalog_group, slug
 from lm_eval_statetrack.families.wordproblem import SEPARATOR
@@ -226,6 +227,10 @@ FAMILY = Family(
         "The word problem for 94 named finite groups (symmetric, alternating, cyclic, "
         "dihedral, quaternion, elementary abelian, Frobenius, PSL(2,q), PSL(3,q), Mathieu), "
         "one token per step; opt-in."
+    ),
+    papers=(
+        papers.MERRILL_2024,
+        papers.BARRINGTON_1989,
     ),
     source=(
         "Merrill, Petty & Sabharwal, The Illusion of State in State-Space Models (ICML 2024); "

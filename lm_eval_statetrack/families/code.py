@@ -15,7 +15,7 @@ the test oracle can simply run it.
 
 from __future__ import annotations
 
-from lm_eval_statetrack.families import nl
+from lm_eval_statetrack.families import nl, papers
 from lm_eval_statetrack.families.base import Doc
 from lm_eval_statetrack.rng import StableRandom
 
@@ -79,6 +79,7 @@ FAMILY = nl.family(
         "Code evaluation: the value of a list element or variable after a Python program "
         "swaps values many times."
     ),
+    papers=(papers.MERRILL_2024,),
     source="Merrill, Petty & Sabharwal, The Illusion of State in State-Space Models "
     "(ICML 2024), Figure 1",
     variants={

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from itertools import product
 
-from lm_eval_statetrack.families import nl
+from lm_eval_statetrack.families import nl, papers
 from lm_eval_statetrack.families.base import Doc
 from lm_eval_statetrack.rng import StableRandom, seed_from
 
@@ -100,6 +100,7 @@ FAMILY = nl.family(
     name="flipflop",
     version=2,
     description="Flip-flop: the bit a memory cell holds after write / ignore / read instructions.",
+    papers=(papers.LIU_2023,),
     source="Liu et al., Exposing Attention Glitches with Flip-Flop Language Modeling "
     "(NeurIPS 2023)",
     variants={

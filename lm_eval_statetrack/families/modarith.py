@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from lm_eval_statetrack.families import nl
+from lm_eval_statetrack.families import nl, papers
 from lm_eval_statetrack.families.base import Doc
 from lm_eval_statetrack.rng import StableRandom
 
@@ -58,6 +58,7 @@ FAMILY = nl.family(
     name="modarith",
     version=2,
     description="Modular arithmetic: a running sum of additions and subtractions mod 5 or 60.",
+    papers=(papers.MERRILL_2024,),
     source="the Z5 / Z60 word problems (abelian controls of Merrill, Petty & Sabharwal 2024)",
     variants={
         "mod5": nl.variant(

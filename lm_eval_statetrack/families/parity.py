@@ -9,7 +9,7 @@
 
 from __future__ import annotations
 
-from lm_eval_statetrack.families import nl
+from lm_eval_statetrack.families import nl, papers
 from lm_eval_statetrack.families.base import Doc
 from lm_eval_statetrack.rng import StableRandom
 
@@ -52,6 +52,10 @@ FAMILY = nl.family(
     name="parity",
     version=2,
     description="Parity: is the number of ones in a bit string, told in words, even or odd?",
+    papers=(
+        papers.SARROF_2024,
+        papers.GRAZZI_2025,
+    ),
     source="the Z2 word problem; Sarrof, Veitsman & Hahn (2024), Grazzi et al. (ICLR 2025)",
     variants={
         "bits": nl.variant("bits", "bits written as the words zero and one", "TC0 (Z2)", 0.5),

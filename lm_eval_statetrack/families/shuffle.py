@@ -14,7 +14,7 @@ A5), ``z5`` (all balls move the same number of places round a circle: abelian Z5
 
 from __future__ import annotations
 
-from lm_eval_statetrack.families import nl
+from lm_eval_statetrack.families import nl, papers
 from lm_eval_statetrack.families.base import Doc
 from lm_eval_statetrack.rng import StableRandom
 
@@ -133,6 +133,10 @@ FAMILY = nl.family(
     description=(
         "Permutation tracking as a story: five people swap, cycle or pass balls; which "
         "person holds a named ball at the end?"
+    ),
+    papers=(
+        papers.SUZGUN_2023,
+        papers.MERRILL_2024,
     ),
     source="BIG-Bench Hard tracking_shuffled_objects (Suzgun et al. 2023), extended in length",
     variants={

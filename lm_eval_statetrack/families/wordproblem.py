@@ -15,6 +15,7 @@ from __future__ import annotations
 from functools import cache
 
 from lm_eval_statetrack.algebra import Group, parse_group
+from lm_eval_statetrack.families import papers
 from lm_eval_statetrack.families.base import Doc, Family, Variant, distinct
 from lm_eval_statetrack.rng import StableRandom, seed_from
 
@@ -113,6 +114,7 @@ FAMILY = Family(
     version=1,
     rendering="sym",
     description="Product of a sequence of group elements, one token per element.",
+    papers=(papers.MERRILL_2024,),
     source="Merrill, Petty & Sabharwal, The Illusion of State in State-Space Models (ICML 2024)",
     variants={
         v.name: v

@@ -42,6 +42,77 @@ def _baselines(family: Family) -> str:
     )
 
 
+def _paper(family: Family) -> list[str]:
+    """Paper and Citation: what lm-eval's new-task checklist asks for first."""
+    if not family.papers:
+        return []
+    bibtex = "\n\n".join(p.bibtex for p in family.papers)
+    return [
+        "## Paper",
+        "",
+        *(f"- {p.line()}" for p in family.papers),
+        "",
+        "## Citation",
+        "",
+        "```bibtex",
+        bibtex,
+        "```",
+        "",
+    ]
+
+
+def _groups(family: Family) -> list[str]:
+    """lm-eval's "Groups, Tags, and Tasks" section."""
+    leaves = family.task_name("", 0).removesuffix("__len0")
+    groups = [
+        f"- `statetrack-{family.name}-<variant>`: one per variant, the mean over its lengths",
+        f"- `statetrack-{family.name}`: the mean over the variants",
+    ]
+    if not family.opt_in:
+        groups.append("- `statetrack`: every family but the opt-in ones")
+    return [
+        "### Groups",
+        "",
+        *groups,
+        "",
+        "### Tags",
+        "",
+        "None.",
+        "",
+        "### Tasks",
+        "",
+        f"- `{leaves}_<variant>_len<L>`: one per variant and length in the table below",
+        "",
+    ]
+
+
+def _checklist(family: Family) -> list[str]:
+    """lm-eval's new-task checklist, answered for this family."""
+    hard = [f"`{v.name}`" for v in family.variants.values() if v.hard]
+    main = (
+        f"the hard (NC1-complete) variants: {', '.join(hard)}; the others are controls"
+        if hard
+        else "none; every variant of this family is a control for the hard families"
+    )
+    source = family.papers[0].line() if family.papers else family.source
+    return [
+        "## Checklist",
+        "",
+        f"- [x] Is the task an existing benchmark in the literature? Built from {source}.",
+        "  - [x] Have you referenced the original paper that introduced the task? See Paper.",
+        "  - [ ] If yes, does the original paper provide a reference implementation? Not run "
+        "here; instead the tests check every answer with an oracle independent of the "
+        "generator (`tests/oracles`), and pin a SHA-256 of every task's documents.",
+        f'- [x] Is the "Main" variant of this task clearly denoted? Main: {main}.',
+        "- [x] Have you provided a short sentence in a README on what each new variant adds / "
+        "evaluates? The variants table.",
+        "- [ ] Have you noted which, if any, published evaluation setups are matched by this "
+        "variant? Source and Format say which published format each variant follows; the "
+        "lengths go beyond the published ones.",
+        "",
+    ]
+
+
 def _changelog(family: Family) -> list[str]:
     if not family.changelog:
         return []
@@ -67,14 +138,10 @@ def family_readme(family: Family) -> str:
             "",
             f"Source: {family.source}.",
             "",
-            "## Tasks",
+            *_paper(family),
+            "## Groups, Tags, and Tasks",
             "",
-            f"Leaf tasks are `{leaves}_<variant>_len<L>`; groups are "
-            f"`statetrack-{family.name}-<variant>` (mean over lengths)"
-            + (" and " if family.opt_in else ", ")
-            + f"`statetrack-{family.name}` (mean over variants)"
-            + ("" if family.opt_in else " and `statetrack` (every family)")
-            + ". "
+            *_groups(family),
             "Scored by log-likelihood over the choices (`acc`); "
             f"{family.test_docs} test docs per task (fewer only where the space of distinct "
             f"inputs is smaller), a disjoint `train` split of up to {family.train_docs} docs "
@@ -100,6 +167,7 @@ def family_readme(family: Family) -> str:
             f"Version: {family.version}. Documents are generated offline and deterministically; "
             "their SHA-256 per task is pinned in the tests.",
             "",
+            *_checklist(family),
             *_changelog(family),
         ]
     )

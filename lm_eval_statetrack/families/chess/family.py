@@ -26,6 +26,7 @@ from functools import cache
 
 import chess
 
+from lm_eval_statetrack.families import papers
 from lm_eval_statetrack.families.base import Doc, Family, Variant, distinct
 from lm_eval_statetrack.families.chess import s5
 from lm_eval_statetrack.families.chess.games import (
@@ -621,6 +622,7 @@ FAMILY = Family(
     description="Chess state tracking: UCI move lists (NC1-complete to track) against SAN, "
     "which names the moving piece.",
     source=SOURCES,
+    papers=(papers.TOSHNIWAL_2022, papers.BIG_BENCH_2023, papers.MERRILL_2024),
     variants={v.name: v for v in _variants()},
     generate=generate,
     demo_length=DEMO_LENGTH,
