@@ -13,7 +13,6 @@ prove is that a model produced the per-sample metric: only re-running the model 
 from __future__ import annotations
 
 import json
-import logging
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -71,13 +70,7 @@ def expected_samples(
 
     from lm_eval_statetrack.tasks import task_manager
 
-    quiet = logging.getLogger("lm_eval")
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)  # lm-eval's per-task custom_dataset notice, 1 line a task
-    try:
-        tasks = get_task_dict(list(names), task_manager(include_defaults=False))
-    finally:
-        quiet.setLevel(level)
+    tasks = get_task_dict(list(names), task_manager(include_defaults=False))
     out = {}
     for name in names:
         try:
