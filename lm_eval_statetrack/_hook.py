@@ -2,7 +2,8 @@
 
 lm-eval 0.4.x has no plugin entry points, so this module watches for two imports and
 acts only when they happen: ``lm_eval.tasks.manager`` (our task directory is added to
-every ``TaskManager``) and ``lm_eval.models`` (``--model statetrack`` is registered after
+every ``TaskManager``, and no folder is indexed twice, so the hook steps aside where lm-eval
+already lists ours) and ``lm_eval.models`` (``--model statetrack`` is registered after
 lm-eval's own models, so ``hf`` and friends stay in the registry). Nothing else is
 imported at interpreter start. Set ``LM_EVAL_STATETRACK_DISABLE=1`` to switch it off.
 """
@@ -31,9 +32,9 @@ def _after_tasks_manager(module) -> None:
 
 
 def _after_models(module) -> None:
-    from lm_eval_statetrack.tasks import register_models
+    from lm_eval_statetrack.models import register_model
 
-    register_models()
+    register_model()
 
 
 def _after_auto_config(module) -> None:

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-MODEL_NAME = "statetrack"
-MODEL_TARGET = "lm_eval_statetrack.models.adapter:StateTrackLM"
-
 
 def task_dir() -> Path:
     """This package's folder: it holds the task YAMLs, one folder per family."""
@@ -64,14 +61,6 @@ def with_task_dir(include_path):
     if all(Path(p).resolve() != ours for p in paths):
         paths.append(str(ours))
     return paths
-
-
-def register_models() -> None:
-    """Register ``--model statetrack`` as a lazy placeholder (nothing heavy imported)."""
-    from lm_eval.api.registry import model_registry
-
-    if MODEL_NAME not in model_registry:
-        model_registry.register(MODEL_NAME, target=MODEL_TARGET)
 
 
 def task_manager(**kwargs):
