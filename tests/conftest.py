@@ -15,14 +15,15 @@ REPO = Path(__file__).resolve().parents[1]
 LM_EVAL = [sys.executable, "-m", "lm_eval"]
 
 
-def save_tiny_model(path: Path, arch: str = "llama", seed: int = 0) -> Path:
-    """A random-init causal LM with a byte-level tokenizer (reads any prompt)."""
+def save_tiny_model(path: Path, arch: str = "llama", seed: int = 0, tokenizer=None) -> Path:
+    """A random-init causal LM with ``tokenizer``, by default a byte-level one (reads any
+    prompt)."""
     import torch
     import transformers
 
     from lm_eval_statetrack.training.vocab import byte_tokenizer
 
-    tok = byte_tokenizer()
+    tok = tokenizer or byte_tokenizer()
     ids = dict(
         vocab_size=len(tok),
         pad_token_id=tok.pad_token_id,
@@ -50,6 +51,27 @@ def save_tiny_model(path: Path, arch: str = "llama", seed: int = 0) -> Path:
     model.save_pretrained(path)
     tok.save_pretrained(path)
     return path
+
+
+def plain_forward_scores(model, lm, pairs, device: str = "cpu") -> list[tuple[float, bool]]:
+    """The adapter's reference: one plain forward per (context, continuation) request, no
+    inference state; ``(log p of the continuation, greedy)`` as lm-eval scores them."""
+    import torch
+
+    out = []
+    for context, continuation in pairs:
+        if context:
+            ctx, cont = lm._encode_pair(context, continuation)
+        else:
+            ctx, cont = [lm.prefix_token_id], lm.tok_encode(continuation)
+        with torch.no_grad():
+            ids = torch.tensor([ctx + cont], device=device)
+            logp = model(ids).logits[0].float().log_softmax(-1)
+        rows = logp[len(ctx) - 1 : -1]
+        target = torch.tensor(cont, device=device)
+        value = rows.gather(1, target[:, None]).sum().item()
+        out.append((value, bool((rows.argmax(-1) == target).all())))
+    return out
 
 
 @pytest.fixture(scope="session")

@@ -17,7 +17,7 @@ import lm_eval
 import pytest
 import torch
 import transformers
-from conftest import save_tiny_model
+from conftest import plain_forward_scores, save_tiny_model
 from lm_eval.api.instance import Instance
 from lm_eval.api.registry import get_model
 
@@ -136,20 +136,7 @@ PAIRS = [
 def _full_forward(path: Path, lm: StateTrackLM, pairs) -> list[tuple[float, bool]]:
     """The reference: one plain transformers forward per request, no cache anywhere."""
     model = transformers.AutoModelForCausalLM.from_pretrained(path, dtype=torch.float32).eval()
-    out = []
-    for context, continuation in pairs:
-        if context:
-            ctx, cont = lm._encode_pair(context, continuation)
-        else:
-            ctx, cont = [lm.prefix_token_id], lm.tok_encode(continuation)
-        with torch.no_grad():
-            logp = model(torch.tensor([ctx + cont])).logits[0].log_softmax(-1)
-        rows = logp[len(ctx) - 1 : -1]
-        target = torch.tensor(cont)
-        out.append(
-            (rows.gather(1, target[:, None]).sum().item(), bool((rows.argmax(-1) == target).all()))
-        )
-    return out
+    return plain_forward_scores(model, lm, pairs)
 
 
 def assert_same_scores(got, want, label) -> None:

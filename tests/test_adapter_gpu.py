@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 import torch
+from conftest import plain_forward_scores
 from test_adapter import PAIRS, _generate, _requests
 
 from lm_eval_statetrack.models.adapter import StateTrackLM
@@ -21,27 +22,11 @@ pytestmark = [
 GPU_TOL = 1e-3
 
 
-def _reference(model, lm: StateTrackLM, pairs) -> list[tuple[float, bool]]:
-    """One plain forward per request, no state: ``model(ids).logits``."""
-    out = []
-    for context, continuation in pairs:
-        if context:
-            ctx, cont = lm._encode_pair(context, continuation)
-        else:
-            ctx, cont = [lm.prefix_token_id], lm.tok_encode(continuation)
-        with torch.no_grad():
-            ids = torch.tensor([ctx + cont], device="cuda")
-            logp = model(ids).logits[0].float().log_softmax(-1)
-        rows = logp[len(ctx) - 1 : -1]
-        target = torch.tensor(cont, device="cuda")
-        value = rows.gather(1, target[:, None]).sum().item()
-        out.append((value, bool((rows.argmax(-1) == target).all())))
-    return out
-
-
 def _check(lm: StateTrackLM, model) -> None:
     got = lm.loglikelihood(_requests(PAIRS), disable_tqdm=True)
-    for (g, g_greedy), (w, w_greedy), pair in zip(got, _reference(model, lm, PAIRS), PAIRS):
+    for (g, g_greedy), (w, w_greedy), pair in zip(
+        got, plain_forward_scores(model, lm, PAIRS, device="cuda"), PAIRS
+    ):
         assert abs(g - w) <= GPU_TOL, (pair, g, w)
         assert g_greedy == w_greedy, pair
 

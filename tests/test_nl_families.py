@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_lm_eval
+from conftest import run_lm_eval, save_tiny_model
 from oracles import ORACLES, OracleError
 from oracles import code as code_oracle
 
@@ -90,7 +90,6 @@ def bpe_llama(path: Path) -> Path:
     demos as 17,600 tokens (over its 8,192 positions, and minutes of CPU attention); this
     tokenizer, like real ones, needs about 3.6 bytes per token, so every prompt fits.
     """
-    import torch
     import transformers
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 
@@ -114,22 +113,7 @@ def bpe_llama(path: Path) -> Path:
         tokenizer_object=tok, pad_token="<pad>", unk_token="<unk>", bos_token="<bos>",
         eos_token="<eos>",
     )  # fmt: skip
-    config = transformers.LlamaConfig(
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=8192,
-        vocab_size=len(tokenizer),
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=tokenizer.bos_token_id,
-        eos_token_id=tokenizer.eos_token_id,
-    )
-    torch.manual_seed(0)
-    transformers.LlamaForCausalLM(config).save_pretrained(path)
-    tokenizer.save_pretrained(path)
-    return path
+    return save_tiny_model(path, "llama", tokenizer=tokenizer)
 
 
 def _train_answers(task: str) -> set[str]:

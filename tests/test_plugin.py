@@ -26,6 +26,12 @@ WORDPROBLEM_GROUPS = {"statetrack-wordproblem"} | {
 }
 
 
+def hf_args(pretrained: str | Path, tasks: str, limit: int) -> list[str]:
+    """``lm_eval`` arguments: lm-eval's own ``hf`` model in float32 on ``tasks``."""
+    model_args = f"pretrained={pretrained},dtype=float32"
+    return ["--model", "hf", "--model_args", model_args, "--tasks", tasks, "--limit", str(limit)]
+
+
 def python_in(env_overrides: dict | None, code: str, cwd: Path = REPO, exe=sys.executable) -> str:
     env = {**os.environ, **(env_overrides or {})}
     proc = subprocess.run(
@@ -106,16 +112,7 @@ def test_wheel_ships_tasks_and_hook(wheel_venv, tmp_path):
 
 def test_wheel_install_runs_group_through_lm_eval_cli(wheel_venv, tiny_llama, tmp_path):
     results = run_lm_eval(
-        [
-            "--model",
-            "hf",
-            "--model_args",
-            f"pretrained={tiny_llama},dtype=float32",
-            "--tasks",
-            "statetrack-wordproblem",
-            "--limit",
-            "3",
-        ],
+        hf_args(tiny_llama, "statetrack-wordproblem", limit=3),
         tmp_path / "out",
         cmd=[str(wheel_venv / "bin/python"), "-m", "lm_eval"],
     )
@@ -130,16 +127,7 @@ def test_wheel_install_runs_group_through_lm_eval_cli(wheel_venv, tiny_llama, tm
 
 def test_leaf_glob_runs_every_leaf_once_and_no_group(tiny_llama, tmp_path):
     results = run_lm_eval(
-        [
-            "--model",
-            "hf",
-            "--model_args",
-            f"pretrained={tiny_llama},dtype=float32",
-            "--tasks",
-            "statetrack_wordproblem_*",
-            "--limit",
-            "2",
-        ],
+        hf_args(tiny_llama, "statetrack_wordproblem_*", limit=2),
         tmp_path / "out",
     )
     assert set(results["results"]) == WORDPROBLEM_LEAVES
@@ -151,18 +139,7 @@ def test_lm_eval_run_prints_no_metadata_warning_per_task(tmp_path):
     come from a ``custom_dataset`` callable; ours come from StateTrackTask, so the log of a
     run keeps only warnings that mean something."""
     results, log = run_lm_eval_logged(
-        [
-            "--model",
-            "hf",
-            "--model_args",
-            f"pretrained={REFERENCE_DIR / 'ids4-1l-a5'},dtype=float32",
-            "--device",
-            "cpu",
-            "--tasks",
-            "statetrack-wordproblem-a5",
-            "--limit",
-            "2",
-        ],
+        hf_args(REFERENCE_DIR / "ids4-1l-a5", "statetrack-wordproblem-a5", limit=2),
         tmp_path / "out",
     )
     assert len(results["results"]) == 8  # the group and its seven leaves ran

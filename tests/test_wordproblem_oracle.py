@@ -72,15 +72,20 @@ def test_every_wordproblem_doc_rederived_with_sympy(variant):
         for token in doc["word"]:
             state = state * elements[token]
             trace.append(names[index[tuple(state.array_form)]])
-        if (
-            words_shown(doc) != doc["word"]
-            or doc["choices"] != names
-            or doc["trace"] != trace
-            or doc["choices"][doc["answer"]] != trace[-1]
-        ):
+        if not _agrees(doc, names, trace):
             mismatches.append(doc["prompt"])
         checked += 1
     assert checked > 1000 and not mismatches, mismatches[:3]
+
+
+def _agrees(doc: dict, names: list[str], trace: list[str]) -> bool:
+    """The doc shows its word, offers every element, and its trace and answer are sympy's."""
+    return (
+        words_shown(doc) == doc["word"]
+        and doc["choices"] == names
+        and doc["trace"] == trace
+        and doc["choices"][doc["answer"]] == trace[-1]
+    )
 
 
 @pytest.mark.parametrize("name", CATALOG)
@@ -105,12 +110,7 @@ def _check_element_docs(variant: str, reference: PermutationGroup) -> list[str]:
         for token in doc["word"]:
             state = table[state][token]
             trace.append(names[state])
-        if (
-            words_shown(doc) != doc["word"]
-            or doc["choices"] != names
-            or doc["trace"] != trace
-            or doc["choices"][doc["answer"]] != trace[-1]
-        ):
+        if not _agrees(doc, names, trace):
             mismatches.append(doc["prompt"])
     return mismatches
 
