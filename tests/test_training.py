@@ -32,6 +32,7 @@ CPU_ARCHS = ("transformer", "mamba", "mamba2", "lstm", "ids4")
         (["--arch", "lstm", "--variant", "a6"], "unknown variant 'a6'"),
         (["--arch", "transformer", "--width", "40"], "multiple of 16"),
         (["--arch", "lstm", "--lengths", "0,4"], "--lengths must be >= 1"),
+        (["--arch", "lstm", "--stage-steps", "0"], "--stage-steps must be >= 1"),
     ],
 )
 def test_bad_train_configs_fail_before_training(tmp_path, argv, message):
@@ -123,6 +124,22 @@ def test_lm_eval_scores_what_the_trainer_predicts(tmp_path):
         ours = logprobs[ELEMENT_OFFSET : ELEMENT_OFFSET + 60]
         theirs = torch.tensor([r[0][0] for r in sample["resps"]])
         torch.testing.assert_close(theirs, ours, atol=1e-4, rtol=0)
+
+
+@pytest.mark.parametrize("stage_steps, first_promotion", [(None, 30), (40, 50)])
+def test_curriculum_adds_the_next_length_after_stage_steps(stage_steps, first_promotion):
+    """A5 is not learned in 60 steps, so each stage lasts its whole budget: by default an
+    even share of the run before ``full_mix`` (60 * 0.5 / 2 = 15 steps: the next length
+    joins at the evaluation at step 20, first scored at 30), else ``stage_steps`` (joins
+    at 40, first scored at 50)."""
+    config = TrainConfig(
+        arch="ids4", variant="a5", lengths=(4, 8), max_steps=60, eval_every=10,
+        stage_steps=stage_steps,
+    )  # fmt: skip
+    history = train(config, progress=False).history
+    active = {h["step"]: sorted(h["val_acc"]) for h in history}
+    assert all(active[s] == [4] for s in active if s < first_promotion)
+    assert all(active[s] == [4, 8] for s in active if s >= first_promotion)
 
 
 def test_sweep_writes_runs_min_layers_and_plot(tmp_path):

@@ -38,6 +38,13 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
         default=d.full_mix,
         help="curriculum: the end part of the run that trains on every length",
     )
+    parser.add_argument(
+        "--stage-steps",
+        type=int,
+        default=d.stage_steps,
+        help="curriculum: most steps before the next length joins (default: an even share "
+        "of the run before --full-mix)",
+    )
     parser.add_argument("--eval-every", type=int, default=d.eval_every)
     parser.add_argument("--val-docs", type=int, default=d.val_docs)
     parser.add_argument("--seed", type=int, default=d.seed)
@@ -56,6 +63,7 @@ def training_kwargs(args: argparse.Namespace) -> dict:
         "warmup_steps",
         "target_acc",
         "full_mix",
+        "stage_steps",
         "eval_every",
         "val_docs",
         "seed",

@@ -141,9 +141,9 @@ ARCHITECTURES = {
     a.name: a
     for a in (
         Architecture(
-            "transformer", "Llama-style decoder (transformers)", 64, None, 3e-3, _transformer
+            "transformer", "Llama-style decoder (transformers)", 64, None, 2e-3, _transformer
         ),
-        Architecture("mamba", "Mamba (transformers)", 64, 16, 1e-2, _mamba),
+        Architecture("mamba", "Mamba (transformers)", 64, 16, 3e-3, _mamba),
         Architecture("mamba2", "Mamba-2 (transformers)", 64, 16, 1e-2, _mamba2),
         Architecture("lstm", "LSTM (ours)", 256, None, 5e-3, _lstm),
         Architecture(

@@ -28,6 +28,9 @@ class TrainConfig:
     target_acc: float = 0.99  # early stop once every length reaches it (validation)
     promote_acc: float = 0.9  # curriculum: next length once the active ones reach it
     full_mix: float = 0.5  # curriculum: every length is in the mix for this end part of the run
+    # curriculum: most steps before the next length joins, passed or not (None: an even
+    # share of the run's first 1 - full_mix); a large value waits for each length to pass
+    stage_steps: int | None = None
     eval_every: int = 100
     val_docs: int = 128
     seed: int = 0
@@ -73,6 +76,10 @@ class TrainConfig:
             (self.lr is None or self.lr > 0, f"--lr must be > 0, got {self.lr}"),
             (0 < self.target_acc <= 1, f"--target-acc must be in (0, 1], got {self.target_acc}"),
             (0 < self.full_mix <= 1, f"--full-mix must be in (0, 1], got {self.full_mix}"),
+            (
+                self.stage_steps is None or self.stage_steps >= 1,
+                f"--stage-steps must be >= 1, got {self.stage_steps}",
+            ),
             (self.eval_every >= 1, f"--eval-every must be >= 1, got {self.eval_every}"),
             (self.val_docs >= 1, f"--val-docs must be >= 1, got {self.val_docs}"),
             (

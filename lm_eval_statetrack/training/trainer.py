@@ -86,9 +86,12 @@ def train(config: TrainConfig, progress: bool = True) -> TrainResult:
     schedule = torch.optim.lr_scheduler.LambdaLR(optimizer, _lr_factor(config))
     active = lengths[:1] if config.curriculum else lengths
     # a stage ends when the active lengths pass promote_acc or its budget is spent, so
-    # every length is in the mix for about the last ``full_mix`` part of the run (stages
-    # end at evaluations only, so a little less when eval_every exceeds the budget)
-    stage_budget = int(config.max_steps * (1 - config.full_mix) / len(lengths))
+    # by default every length is in the mix for about the last ``full_mix`` part of the
+    # run (stages end at evaluations only, so a little less when eval_every exceeds the
+    # budget)
+    stage_budget = config.stage_steps or int(
+        config.max_steps * (1 - config.full_mix) / len(lengths)
+    )
     stage_start = 0
     history: list[dict] = []
     reached, step = False, 0
