@@ -8,13 +8,14 @@ The model is converted offline (``benchmarks/smollm2.py``; needs
 ``lm_eval`` CLI with ``--model statetrack``, one process over every task. lm-eval's results
 JSON lands in ``OUT/runs``; ``statetrack report`` turns it into a table and a plot in OUT and,
 with ``--readme``, into the README's "A pretrained LM" section. lm_eval runs from the
-checkpoint's parent folder with a relative ``pretrained=``, so the committed JSON names the
-checkpoint by its folder, not by a path on the machine that ran it.
+checkpoint's parent folder with a relative ``pretrained=``, and paths inside this checkout
+are rewritten to ``./...``, so the committed JSON holds no path of the machine that ran it.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import os
 import platform
 import shlex
@@ -22,6 +23,8 @@ import subprocess
 import sys
 from datetime import date
 from pathlib import Path
+
+from lm_eval_statetrack.commands.demo import drop_machine_paths
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -56,6 +59,30 @@ def intro(command: str, args: argparse.Namespace) -> str:
     )
 
 
+def score_table(scores_csv: Path) -> str:
+    """Accuracy per variant and length (with n and chance), from the report's scores.csv."""
+    with scores_csv.open() as f:
+        rows = list(csv.DictReader(f))
+    lengths = sorted({int(r["length"]) for r in rows})
+    cells: dict[tuple[str, str], dict[int, dict]] = {}
+    for r in rows:
+        cells.setdefault((r["family"], r["variant"]), {})[int(r["length"])] = r
+    lines = [
+        "| task | complexity | chance | " + " | ".join(str(n) for n in lengths) + " |",
+        "| --- | --- | ---: |" + " ---: |" * len(lengths),
+    ]
+    for (family, variant), by_length in cells.items():
+        first = next(iter(by_length.values()))
+        accs = [f"{float(by_length[n]['value']):.2f}" if n in by_length else "" for n in lengths]
+        lines.append(
+            f"| `{family}_{variant}` | {first['complexity']} | {float(first['chance']):.2f} | "
+            + " | ".join(accs)
+            + " |"
+        )
+    n = sorted({int(r["n"]) for r in rows})
+    return "\n".join(lines) + f"\n\nDocs per cell: {n[0]}-{n[-1]} (all there are, where fewer)."
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lengths", default="1,2,4,8,16")
@@ -66,9 +93,12 @@ def main() -> None:
     parser.add_argument("--model-dir", type=Path, default=DEFAULT_MODEL_DIR)
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "results" / "smollm2")
     parser.add_argument("--readme", type=Path, help="write the README's pretrained-LM section")
+    parser.add_argument(
+        "--report-only", action="store_true", help="remake the report from OUT/runs, no lm_eval"
+    )
     args = parser.parse_args()
     command = "python benchmarks/score_pretrained.py " + " ".join(
-        shlex.quote(a) for a in sys.argv[1:]
+        shlex.quote(a) for a in sys.argv[1:] if a != "--report-only"
     )
     model_dir = convert(args.model_dir.resolve())
     lengths = [int(x) for x in args.lengths.split(",")]
@@ -86,15 +116,21 @@ def main() -> None:
         "--output_path", str(runs),
     ]  # fmt: skip
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)} if args.threads else None
-    print(f"{len(tasks)} tasks, {args.limit} docs each", flush=True)
-    subprocess.run(cmd, cwd=model_dir.parent, env=env, check=True)
-    report = [str(bin_dir / "statetrack"), "report", str(runs), "--out", str(out)]
+    if not args.report_only:
+        print(f"{len(tasks)} tasks, {args.limit} docs each", flush=True)
+        subprocess.run(cmd, cwd=model_dir.parent, env=env, check=True)
+        drop_machine_paths(runs, {})
+    # relative paths: the report quotes its own command in the README
+    report = [str(bin_dir / "statetrack"), "report", os.path.relpath(runs)]
+    report += ["--out", os.path.relpath(out)]
     report += ["--label", LABEL]
+    subprocess.run([*report, "--no-plots"], check=True)  # scores.csv for the table
     if args.readme:
         intro_file = out / "intro.md"
-        intro_file.write_text(intro(command, args) + "\n")
+        text = intro(command, args) + "\n\n" + score_table(out / "scores.csv")
+        intro_file.write_text(text + "\n")
         report += ["--readme", str(args.readme), "--readme-heading", HEADING]
-        report += ["--readme-intro", str(intro_file)]
+        report += ["--readme-intro", os.path.relpath(intro_file)]
     subprocess.run(report, check=True)
 
 
