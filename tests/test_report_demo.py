@@ -44,6 +44,7 @@ def test_demo_prints_progress_and_cleans_up(tmp_path):
     )
     assert proc.returncode == 0 and f"kept in {kept}" in proc.stdout
     (results,) = kept.rglob("results_*.json")
+    assert results.parent == kept / "ids4-1l-z60"  # not lm_eval's folder named after a path
     run = json.loads(results.read_text())
     assert run["config"]["model_args"]["pretrained"] == (
         "./lm_eval_statetrack/reference_models/ids4-1l-z60"

@@ -55,14 +55,20 @@ def lm_eval_command(model_dir: Path, variant: str, limit: int, batch_size: str, 
 def drop_machine_paths(results_dir: Path, models: dict[str, Path]) -> None:
     """Rewrite lm_eval's results JSON under ``results_dir`` so that no absolute path of this
     machine is left: paths in this installation become ``./lm_eval_statetrack/...`` (the
-    bundled models, the task YAMLs) and a model from ``--models-dir`` becomes ``./<name>``."""
+    bundled models, the task YAMLs) and a model from ``--models-dir`` becomes ``./<name>``.
+    lm_eval files each run under a folder named after the model path; the JSON moves up to
+    ``results_dir`` and that folder goes."""
     package_root = Path(__file__).resolve().parents[2]
     roots = [package_root, *sorted({p.resolve().parent for p in models.values()})]
-    for path in results_dir.rglob("results_*.json"):
+    for path in list(results_dir.rglob("results_*.json")):
         text = path.read_text()
         for root in roots:
             text = text.replace(f"{root}/", "./")
-        path.write_text(text)
+        (results_dir / path.name).write_text(text)
+        if path.parent != results_dir:
+            path.unlink()
+            if not any(path.parent.iterdir()):
+                path.parent.rmdir()
 
 
 def accuracies(results_dir: Path) -> dict[int, float]:
