@@ -100,23 +100,23 @@ def main() -> None:
     command = "python benchmarks/score_pretrained.py " + " ".join(
         shlex.quote(a) for a in sys.argv[1:] if a != "--report-only"
     )
-    model_dir = convert(args.model_dir.resolve())
-    lengths = [int(x) for x in args.lengths.split(",")]
-    tasks = task_names(args.families.split(","), lengths)
     out = args.out.resolve()
     runs = out / "runs"
     bin_dir = Path(sys.executable).parent
-    cmd = [
-        str(bin_dir / "lm_eval"),
-        "--model", "statetrack",
-        "--model_args", f"pretrained={model_dir.name},dtype=float32",
-        "--tasks", ",".join(tasks),
-        "--limit", str(args.limit),
-        "--batch_size", args.batch_size,
-        "--output_path", str(runs),
-    ]  # fmt: skip
-    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)} if args.threads else None
     if not args.report_only:
+        model_dir = convert(args.model_dir.resolve())
+        lengths = [int(x) for x in args.lengths.split(",")]
+        tasks = task_names(args.families.split(","), lengths)
+        cmd = [
+            str(bin_dir / "lm_eval"),
+            "--model", "statetrack",
+            "--model_args", f"pretrained={model_dir.name},dtype=float32",
+            "--tasks", ",".join(tasks),
+            "--limit", str(args.limit),
+            "--batch_size", args.batch_size,
+            "--output_path", str(runs),
+        ]  # fmt: skip
+        env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)} if args.threads else None
         print(f"{len(tasks)} tasks, {args.limit} docs each", flush=True)
         subprocess.run(cmd, cwd=model_dir.parent, env=env, check=True)
         drop_machine_paths(runs, {})
@@ -124,8 +124,8 @@ def main() -> None:
     report = [str(bin_dir / "statetrack"), "report", os.path.relpath(runs)]
     report += ["--out", os.path.relpath(out)]
     report += ["--label", LABEL]
-    subprocess.run([*report, "--no-plots"], check=True)  # scores.csv for the table
     if args.readme:
+        subprocess.run([*report, "--no-plots"], check=True)  # scores.csv for the table
         intro_file = out / "intro.md"
         text = intro(command, args) + "\n\n" + score_table(out / "scores.csv")
         intro_file.write_text(text + "\n")

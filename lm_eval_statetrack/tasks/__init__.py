@@ -44,8 +44,9 @@ def patch_task_index(task_index_cls: type) -> None:
     def build(paths, *args, **kwargs):
         seen, unique = set(), []
         for path in paths:
-            if Path(path).resolve() not in seen:
-                seen.add(Path(path).resolve())
+            key = Path(path).resolve()
+            if key not in seen:
+                seen.add(key)
                 unique.append(path)
         return original_build(unique, *args, **kwargs)
 
