@@ -6,6 +6,10 @@ every ``TaskManager``, and no folder is indexed twice, so the hook steps aside w
 already lists ours) and ``lm_eval.models`` (``--model statetrack`` is registered after
 lm-eval's own models, so ``hf`` and friends stay in the registry). Nothing else is
 imported at interpreter start. Set ``LM_EVAL_STATETRACK_DISABLE=1`` to switch it off.
+
+An action that fails (say a transformers release renames a class our models use) must
+never break the import that triggered it, which may be any program's ``import
+transformers``: it is caught, and a warning naming the fix is printed once per action.
 """
 
 import importlib.machinery
@@ -59,6 +63,29 @@ _ACTIONS = {
 }
 
 
+_FAILED: set = set()  # actions that failed and have been reported
+
+
+def _run_action(name: str, module) -> None:
+    """Run the action for ``name``; on any error warn once and let the import go on."""
+    try:
+        _ACTIONS[name](module)
+    except Exception as exc:  # whatever it is, the host program's import must succeed
+        if name in _FAILED:
+            return
+        _FAILED.add(name)
+        import warnings
+
+        warnings.warn(
+            f"lm-eval-statetrack could not hook into {name} ({type(exc).__name__}: {exc}); "
+            f"{name} works as usual, without lm-eval-statetrack's additions. Fix: upgrade "
+            "lm-eval-statetrack (pip install -U lm-eval-statetrack), or set "
+            "LM_EVAL_STATETRACK_DISABLE=1 to switch the hook off.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+
+
 class _PostImportLoader:
     """Wraps the real loader and runs our action once the module has executed."""
 
@@ -71,7 +98,7 @@ class _PostImportLoader:
 
     def exec_module(self, module) -> None:
         self._wrapped.exec_module(module)
-        _ACTIONS[self._name](module)
+        _run_action(self._name, module)
 
     def __getattr__(self, attr):
         return getattr(self._wrapped, attr)
@@ -96,7 +123,7 @@ def install() -> None:
         sys.meta_path.insert(0, _PostImportFinder())
     for name in _WATCHED:
         if name in sys.modules:
-            _ACTIONS[name](sys.modules[name])
+            _run_action(name, sys.modules[name])
 
 
 install()

@@ -164,14 +164,15 @@ def test_python_api_simple_evaluate(tiny_llama):
 LIST_OURS = (
     "from lm_eval.tasks import TaskManager; from lm_eval.api.registry import model_registry;"
     "import lm_eval.models, json;"
-    "tm = TaskManager(include_defaults=False);"
+    "tm = TaskManager({defaults});"
     "print(json.dumps([sorted(t for t in tm.all_tasks if 'statetrack' in t),"
     " 'statetrack' in model_registry, 'hf' in model_registry, 'mamba_ssm' in model_registry]))"
 )
 
 
 def test_hook_registers_tasks_and_model_and_keeps_lm_evals_own_models():
-    tasks, ours, hf, mamba = json.loads(python_in({"LM_EVAL_STATETRACK_DISABLE": ""}, LIST_OURS))
+    listed = python_in({"LM_EVAL_STATETRACK_DISABLE": ""}, LIST_OURS.format(defaults=""))
+    tasks, ours, hf, mamba = json.loads(listed)
     assert WORDPROBLEM_LEAVES | WORDPROBLEM_GROUPS | {"statetrack"} <= set(tasks)
     assert ours and hf and mamba
 
@@ -211,7 +212,10 @@ def test_a_folder_listed_twice_is_indexed_once():
 
 
 def test_hook_can_be_disabled():
-    tasks, ours, hf, _ = json.loads(python_in({"LM_EVAL_STATETRACK_DISABLE": "1"}, LIST_OURS))
+    listed = python_in(
+        {"LM_EVAL_STATETRACK_DISABLE": "1"}, LIST_OURS.format(defaults="include_defaults=False")
+    )
+    tasks, ours, hf, _ = json.loads(listed)
     assert tasks == [] and not ours and hf
 
 

@@ -33,7 +33,7 @@ from tqdm import tqdm
 from lm_eval_statetrack.models.backends import load_backend
 from lm_eval_statetrack.models.backends.base import resolve_dtype, snapshot_sha
 from lm_eval_statetrack.models.batching import BatchSizer, Counters, split_sorted
-from lm_eval_statetrack.models.generation import generate_batch
+from lm_eval_statetrack.models.generation import Decoding, generate_batch
 from lm_eval_statetrack.models.options import (
     AdapterOptions,
     merge_run_settings,
@@ -47,6 +47,9 @@ from lm_eval_statetrack.models.verify import default_tolerance, verify_scores
 MIN_SHARED = 16  # shared runs shorter than this are recomputed rather than stored
 
 Encoded = tuple[tuple[str | None, str | None], list[int], list[int]]
+# Generation options that do not change a greedy choice, or that the decoder reads itself;
+# sampling parameters are moot without sampling (transformers ignores them likewise).
+GREEDY_NEUTRAL = ("until", "max_gen_toks", "do_sample", "temperature", "top_p", "top_k")
 
 
 def resolve_device(device: str | None) -> torch.device:
@@ -225,12 +228,28 @@ class StateTrackLM(TemplateLM):
     def apply_chat_template(
         self, chat_history: list[dict[str, str]], add_generation_prompt: bool = True
     ) -> str:
-        return self.tokenizer.apply_chat_template(
-            chat_history,
-            tokenize=False,
-            add_generation_prompt=add_generation_prompt,
-            continue_final_message=not add_generation_prompt,
-        )
+        """As lm-eval's ``hf`` model: ``chat_template_args`` (and ``enable_thinking``) go
+        to the template, and a template that rejects the system role (Gemma's) is
+        rendered again without it."""
+        import jinja2
+
+        def render(history):
+            return self.tokenizer.apply_chat_template(
+                history,
+                tokenize=False,
+                add_generation_prompt=add_generation_prompt,
+                continue_final_message=not add_generation_prompt,
+                **self.options.template_args(),
+            )
+
+        try:
+            return render(chat_history)
+        except jinja2.exceptions.TemplateError:
+            logger.warning(
+                "statetrack: the chat template failed; rendering it again without the system "
+                "role (as lm-eval's hf model does)"
+            )
+            return render([m for m in chat_history if m["role"] != "system"])
 
     def get_model_info(self) -> dict[str, Any]:
         """Merged into the results' ``config``: what lm-eval's ``hf`` model reports
@@ -253,6 +272,12 @@ class StateTrackLM(TemplateLM):
     # ---- log-likelihood -------------------------------------------------------------
 
     def loglikelihood(self, requests, disable_tqdm: bool = False) -> list[tuple[float, bool]]:
+        if self.options.enable_thinking:
+            tasks = ", ".join(sorted({str(r.task_name) for r in requests}))
+            raise ValueError(
+                f"statetrack: enable_thinking=True is for generation tasks only, as in lm-eval's "
+                f"hf model; {tasks} score log-likelihoods: drop enable_thinking for them"
+            )
         pairs = [request.args for request in requests]
         encoded = [(pair, *enc) for pair, enc in zip(pairs, self._encode_requests(pairs))]
         return self._score(encoded, [_label(r) for r in requests], disable_tqdm)
@@ -272,33 +297,24 @@ class StateTrackLM(TemplateLM):
                 cont = self.tok_encode(continuation, add_special_tokens=False)
                 first = self.prefix_token_id != cont[0]
                 out.append(([self.prefix_token_id], cont) if first else (cont[:1], cont[1:]))
+            elif not ids[ctx_s]:  # whitespace that encodes to no tokens: as context ""
+                out.append(([self.prefix_token_id], ids[ctx_s + cont_s]))
             else:
                 ctx = ids[ctx_s]
                 out.append((ctx, ids[ctx_s + cont_s][len(ctx) :]))
         return out
 
     def _encode_many(self, strings: list[str]) -> dict[str, list[int]]:
-        """``tok_encode`` of each string, in two batched calls (straight to the Rust
-        tokenizer when there is one: the same ids, without per-string Python objects)."""
+        """``tok_encode`` of each string, in two batched tokenizer calls. The tokenizer's
+        own batched call is ``encode`` string by string (its Python-side preparation
+        included), so every id is what ``tok_encode`` would give."""
         bos = self.tokenizer.decode(self.prefix_token_id)
-        fast = getattr(self.tokenizer, "backend_tokenizer", None)
         out: dict[str, list[int]] = {}
         for skip_bos in (False, True):
             group = [s for s in strings if has_bos_prefix(s, bos) == skip_bos]
-            if not group:
-                continue
-            kwargs = {"add_special_tokens": False} if skip_bos else {}
-            ids = None
-            if fast is not None:
-                encode = getattr(fast, "encode_batch_fast", fast.encode_batch)  # no offsets
-                ids = [e.ids for e in encode(group, add_special_tokens=not skip_bos)]
-                for i in {0, len(group) - 1}:  # guard: Python-side pre-processing differs
-                    if ids[i] != self.tokenizer.encode(group[i], **kwargs):
-                        ids = None
-                        break
-            if ids is None:
-                ids = self.tokenizer(group, **kwargs)["input_ids"]
-            out.update(zip(group, ids))
+            if group:
+                kwargs = {"add_special_tokens": False} if skip_bos else {}
+                out.update(zip(group, self.tokenizer(group, **kwargs)["input_ids"]))
         return out
 
     def _loglikelihood_tokens(self, requests: list[Encoded], disable_tqdm: bool = False, **kw):
@@ -352,6 +368,11 @@ class StateTrackLM(TemplateLM):
     ) -> list[tuple[float, bool]]:
         contexts, conts, index = [], [], []
         for i, ((_, _), ctx, cont) in enumerate(encoded):
+            if cont and not ctx:
+                raise ValueError(
+                    f"statetrack: {labels[i]} has a context of no tokens; lm-eval scores a "
+                    'continuation after the prefix token (context "")'
+                )
             if cont:
                 contexts.append(self._fit(ctx, cont, labels[i]))
                 conts.append(cont)
@@ -420,30 +441,73 @@ class StateTrackLM(TemplateLM):
 
     # ---- generation -----------------------------------------------------------------
 
+    def _generation_config(self) -> dict[str, Any]:
+        """The checkpoint's ``generation_config.json`` (what transformers' ``generate``,
+        and so lm-eval's ``hf``, applies by default); empty when it has none."""
+        if not hasattr(self, "_gen_config"):
+            from transformers import GenerationConfig
+
+            try:
+                config = GenerationConfig.from_pretrained(
+                    self.options.pretrained, revision=self.options.revision
+                ).to_dict()
+            except (OSError, ValueError):
+                config = {}
+            self._gen_config = config
+        return self._gen_config
+
+    def _decoding(self, kwargs: dict[str, Any], label: str) -> Decoding:
+        """Greedy decoding as transformers' ``generate`` does it with these options on top
+        of the checkpoint's generation config; an option it cannot follow is an error."""
+        if kwargs.get("do_sample"):
+            raise ValueError(
+                f"statetrack decodes greedily, but {label} asks for do_sample=True; use "
+                "--model hf for sampling"
+            )
+        config = self._generation_config()
+        extra = {k: v for k, v in kwargs.items() if k not in GREEDY_NEUTRAL}
+        beams = extra.pop("num_beams", None) or config.get("num_beams") or 1
+        if beams != 1:
+            raise ValueError(
+                f"statetrack decodes greedily, but {label} asks for num_beams={beams}; use "
+                "--model hf for beam search"
+            )
+        penalty = float(extra.pop("repetition_penalty", config.get("repetition_penalty") or 1.0))
+        min_new = int(extra.pop("min_new_tokens", config.get("min_new_tokens") or 0))
+        if extra:
+            raise ValueError(
+                f"statetrack: {label} asks for generation option(s) "
+                f"{', '.join(f'{k}={v!r}' for k, v in sorted(extra.items()))}, which its greedy "
+                "decoder does not implement; drop them from the task's generation_kwargs "
+                "(--gen_kwargs) or use --model hf"
+            )
+        eos = config.get("eos_token_id")
+        eos_ids = set(eos if isinstance(eos, list) else [] if eos is None else [eos])
+        if self.tokenizer.eos_token_id is not None:
+            eos_ids.add(self.tokenizer.eos_token_id)
+        return Decoding(frozenset(eos_ids), penalty, min_new)
+
     def generate_until(self, requests, disable_tqdm: bool = False) -> list[str]:
         groups: dict[str, list[int]] = {}
-        settings: dict[str, dict] = {}
+        settings: dict[str, Decoding] = {}
         for i, request in enumerate(requests):
             kwargs = normalize_gen_kwargs(request.args[1], self.max_gen_toks)
-            if kwargs.get("do_sample"):
-                raise ValueError(
-                    f"statetrack decodes greedily, but {_label(request)} asks for do_sample=True;"
-                    " use --model hf for sampling"
-                )
-            key = json.dumps([kwargs.get("until"), kwargs["max_gen_toks"]])
+            key = json.dumps(kwargs, sort_keys=True, default=str)
+            if key not in groups:
+                settings[key] = self._decoding(kwargs, _label(request))
             groups.setdefault(key, []).append(i)
-            settings[key] = kwargs
         eos = self.tok_decode([self.eot_token_id], skip_special_tokens=False)
         out = [""] * len(requests)
         bar = tqdm(total=len(requests), disable=disable_tqdm or self.rank != 0, desc="statetrack")
         for key, members in groups.items():
-            until = handle_stop_sequences(settings[key].get("until"), eos=eos)
-            max_new = settings[key]["max_gen_toks"]
+            kwargs = json.loads(key)
+            until = handle_stop_sequences(kwargs.get("until"), eos=eos)
+            max_new = kwargs["max_gen_toks"]
             contexts = {i: self._gen_context(requests[i], max_new) for i in members}
-            for i, tokens in self._generate_group(contexts, until, max_new, bar.update).items():
-                text = postprocess_generated_text(self.tok_decode(tokens), until, None)
-                out[i] = text
-                self.cache_hook.add_partial("generate_until", requests[i].args, text)
+            done = self._generate_group(contexts, until, max_new, settings[key], bar.update)
+            for i, tokens in done.items():
+                out[i] = self._answer_text(tokens, until)
+                self.cache_hook.add_partial("generate_until", requests[i].args, out[i])
         bar.close()
         logger.info(
             "statetrack: generation so far: %d tokens generated, %d forwarded",
@@ -452,8 +516,23 @@ class StateTrackLM(TemplateLM):
         )
         return out
 
+    def _answer_text(self, tokens: list[int], until: list[str]) -> str:
+        """The generated text as lm-eval's ``hf`` returns it: reasoning before
+        ``think_end_token`` dropped, cut at the first stop sequence."""
+        think = self.options.think_end_token
+        if not isinstance(think, int):
+            return postprocess_generated_text(self.tok_decode(tokens), until, think)
+        ends = [k for k, t in enumerate(tokens) if t == think]
+        text = self.tok_decode(tokens[ends[-1] + 1 :] if ends else tokens).lstrip()
+        return postprocess_generated_text(text, until, None)
+
     def _generate_group(
-        self, contexts: dict[int, list[int]], until: list[str], max_new: int, progress
+        self,
+        contexts: dict[int, list[int]],
+        until: list[str],
+        max_new: int,
+        decoding: Decoding,
+        progress,
     ) -> dict[int, list[int]]:
         """Batches of similar context length (all rows step together once one of them
         generates), halved on out-of-memory with ``batch_size=auto``."""
@@ -472,7 +551,7 @@ class StateTrackLM(TemplateLM):
                     [contexts[i] for i in batch],
                     max_new,
                     until,
-                    self.eot_token_id,
+                    decoding,
                     lambda t: self.tok_decode(t, skip_special_tokens=False),
                     self.counters,
                     reuse=self.reuse,

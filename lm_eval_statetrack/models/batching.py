@@ -43,7 +43,7 @@ class BatchSizer:
         """After a failed call of ``rows`` rows: True if a smaller retry makes sense."""
         if not (self.auto and is_oom(exc) and rows > 1):
             return False
-        self.size = max(1, rows // 2)
+        self.size = max(1, min(self.size, rows // 2))
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
         logger.warning("statetrack: out of memory with %d rows; batch size now %d", rows, self.size)

@@ -6,7 +6,8 @@ typo never silently falls back to a default.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import json
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 # Defined here, the adapter's light end, and imported by the backends.
@@ -35,6 +36,16 @@ class AdapterOptions:
     verify_rel_tolerance: float | None = None  # times |log p|; None: 1e-5 / 1e-2 likewise
     prefix_reuse: bool = True  # false: every request is a plain full forward
     cache_kwarg: str = "auto"  # keyword the model takes its cache under (hf/fla)
+    # chat templates and reasoning models, as lm-eval's hf model takes them:
+    chat_template_args: dict = field(default_factory=dict)  # extra template variables
+    enable_thinking: bool | None = None  # passed to the template; needs think_end_token
+    think_end_token: str | int | None = None  # generated text before it is dropped
+
+    def template_args(self) -> dict[str, Any]:
+        """What the chat template gets besides the messages (lm-eval's hf rule)."""
+        if self.enable_thinking is None:
+            return dict(self.chat_template_args)
+        return {**self.chat_template_args, "enable_thinking": self.enable_thinking}
 
 
 VALID_KEYS = tuple(f.name for f in fields(AdapterOptions))
@@ -68,6 +79,19 @@ def _float(key: str, value: Any) -> float:
     if not number >= 0:
         raise ValueError(f"model_args {key}={value!r}: expected a number >= 0")
     return number
+
+
+def _mapping(key: str, value: Any) -> dict:
+    """A dict, or its JSON text (what a --model_args string can carry)."""
+    parsed = value
+    if isinstance(value, str):
+        try:
+            parsed = json.loads(value)
+        except json.JSONDecodeError:
+            parsed = None
+    if not isinstance(parsed, dict):
+        raise ValueError(f'model_args {key}={value!r}: expected a JSON object, e.g. {{"k": 1}}')
+    return parsed
 
 
 def _choice(key: str, value: Any, choices: tuple[str, ...]) -> str:
@@ -127,7 +151,12 @@ def parse_options(kwargs: dict[str, Any]) -> AdapterOptions:
             out[key] = _choice(key, value, TRUNCATION_CHOICES)
         elif key == "cache_kwarg":
             out[key] = _choice(key, value, ("auto", *CACHE_KEYWORDS))
-        elif key in ("trust_remote_code", "prefix_reuse"):
+        elif key == "chat_template_args":
+            out[key] = _mapping(key, value)
+        elif key == "think_end_token":
+            text = str(value)
+            out[key] = int(text) if text.isdigit() else text
+        elif key in ("trust_remote_code", "prefix_reuse", "enable_thinking"):
             out[key] = _bool(key, value)
         elif key in ("max_batch_size", "max_length", "max_gen_toks"):
             out[key] = _int(key, value, 1)
@@ -140,4 +169,9 @@ def parse_options(kwargs: dict[str, Any]) -> AdapterOptions:
             out[key] = text if text.startswith("auto") else _int(key, value, 1)
         elif key in ("dtype", "device", "tokenizer", "revision"):
             out[key] = str(value)
+    if out.get("enable_thinking") and "think_end_token" not in out:
+        raise ValueError(
+            "model_args enable_thinking=true needs think_end_token=<the token that closes the "
+            "reasoning, e.g. </think>, or its id>, as lm-eval's hf model does"
+        )
     return AdapterOptions(**out)

@@ -5,12 +5,12 @@ number of tokens, and the batch advances in rounds: each round feeds every row t
 number of tokens, chosen so that no row that still needs its state afterwards (a node
 with children, or a row not yet done) runs past its end. A finished row with children
 hands copies of its state to them: they take its place in the batch (they start exactly
-where the batch is), or, if the batch would grow past twice the batch size, run as a
-batch of their own right afterwards (depth first, so few states are alive at once). A
-finished leaf is dropped. Only leaves may be right-padded (their state is thrown away),
-so padding never reaches a reused state, and attention caches stay aligned without
-masks. Models that only step one token at a time on top of a state
-(``continues_multi_token = False``) get one-token rounds there.
+where the batch is), or, if the batch would grow past the batch size (a hard cap on the
+rows of any forward), run as a batch of their own right afterwards (depth first, so few
+states are alive at once). A finished leaf is dropped. Only leaves may be right-padded
+(their state is thrown away), so padding never reaches a reused state, and attention
+caches stay aligned without masks. Models that only step one token at a time on top of
+a state (``continues_multi_token = False``) get one-token rounds there.
 """
 
 from __future__ import annotations
@@ -52,6 +52,7 @@ class PrefixScorer:
         (``prefix_reuse=false``, or a model that hands back no state)."""
         self.backend, self.sizer, self.counters, self.pad_id = backend, sizer, counters, pad_id
         self.reuse = reuse
+        self.rows_running = 0  # rows of the forward under way: what an OOM backs off from
 
     def run(self, tree: PrefixTree, progress: Callable[[int], Any] | None = None) -> None:
         """Run every node; ``progress(n)`` is called as batches of ``n`` nodes finish."""
@@ -62,7 +63,7 @@ class PrefixScorer:
                 try:
                     children, finished = self._run_batch(job)
                 except RuntimeError as exc:
-                    if not self.sizer.back_off(exc, len(job.nodes)):
+                    if not self.sizer.back_off(exc, self.rows_running):
                         raise
                     stack.extend(self._batches(job)[::-1])
                     continue
@@ -99,7 +100,7 @@ class PrefixScorer:
         state = None if job.state is None else backend.select(job.state, self._rows(job.parents))
         rows: list[tuple[Node, int]] = [(node, 0) for node in job.nodes]  # (node, fed so far)
         past, spawned, finished = job.past, [], 0
-        room = 2 * self.sizer.size
+        self.rows_running = len(rows)
         while rows:
             rem = [len(node.tokens) - fed for node, fed in rows]
             chunk = self._chunk(rem, [bool(node.children) for node, _ in rows], state)
@@ -116,6 +117,7 @@ class PrefixScorer:
                 if fed <= need.offset < fed + chunk
             ]
             keep = chunk - min(j for _, j, _ in reads) if reads else 1
+            self.rows_running = len(rows)
             logits, state = backend.forward(
                 torch.tensor(ids, device=backend.device),
                 state,
@@ -132,7 +134,7 @@ class PrefixScorer:
             after = [(rows[k][0], rows[k][1] + chunk) for k in going]
             picks = list(going)
             joining = sum(len(rows[k][0].children) for k in keepers)
-            if keepers and len(after) + joining <= room:
+            if keepers and len(after) + joining <= self.sizer.size:
                 for k in keepers:
                     after += [(child, 0) for child in rows[k][0].children]
                     picks += [k] * len(rows[k][0].children)

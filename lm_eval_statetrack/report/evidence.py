@@ -18,6 +18,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from lm_eval_statetrack.report.load import is_number
+
 HASHES = ("doc_hash", "prompt_hash", "target_hash")
 
 
@@ -61,26 +63,68 @@ class Expected:
 
 
 def expected_samples(
-    names: Sequence[str], n: Mapping[str, int], n_shot: Mapping[str, int], settings: Mapping
+    names: Sequence[str],
+    n: Mapping[str, int],
+    n_shot: Mapping[str, int],
+    settings: Mapping,
+    template_args: Mapping | None = None,
 ) -> dict[str, Expected]:
     """Rebuild the first ``n[task]`` docs and prompts of each task the way lm-eval's
-    ``evaluate`` does (its Task objects, the recorded n-shot and few-shot seed) and hash
-    them as lm-eval's evaluator does."""
+    ``evaluate`` does (its Task objects, the recorded n-shot, few-shot seed, system
+    instruction and chat template) and hash them as lm-eval's evaluator does."""
     from lm_eval.tasks import get_task_dict
 
     from lm_eval_statetrack.tasks import task_manager
 
+    chat = None
+    if settings.get("chat_template"):
+        chat = RecordedChatTemplate(settings, template_args or {})
     tasks = get_task_dict(list(names), task_manager(include_defaults=False))
     out = {}
     for name in names:
         try:
-            out[name] = _rebuild(tasks[name], n[name], n_shot.get(name, 0), settings)
+            out[name] = _rebuild(tasks[name], n[name], n_shot.get(name, 0), settings, chat)
         except Exception as e:  # lm-eval's own error, e.g. n-shot with no few-shot split
             out[name] = Expected([], {}, f"{type(e).__name__}: {e}")
     return out
 
 
-def _rebuild(task, n: int, n_shot: int, settings: Mapping) -> Expected:
+class RecordedChatTemplate:
+    """Renders chats with the chat template text and special tokens lm-eval recorded
+    (``chat_template``, ``tokenizer_bos_token``, ...), as lm-eval's ``hf`` model does:
+    the model's template arguments, and a retry without the system role when the
+    template rejects it."""
+
+    def __init__(self, settings: Mapping, template_args: Mapping) -> None:
+        from lm_eval_statetrack.training.vocab import byte_tokenizer
+
+        self.tokenizer = byte_tokenizer()  # any tokenizer: only the template text renders
+        self.tokenizer.chat_template = str(settings["chat_template"])
+        for role in ("bos", "eos", "pad"):
+            recorded = settings.get(f"tokenizer_{role}_token")
+            token = recorded[0] if isinstance(recorded, list) and recorded else None
+            setattr(self.tokenizer, f"{role}_token", token if isinstance(token, str) else None)
+        self.template_args = dict(template_args)
+
+    def __call__(self, history: list[dict[str, str]], add_generation_prompt: bool = True) -> str:
+        import jinja2
+
+        def render(messages):
+            return self.tokenizer.apply_chat_template(
+                messages,
+                tokenize=False,
+                add_generation_prompt=add_generation_prompt,
+                continue_final_message=not add_generation_prompt,
+                **self.template_args,
+            )
+
+        try:
+            return render(history)
+        except jinja2.exceptions.TemplateError:
+            return render([m for m in history if m["role"] != "system"])
+
+
+def _rebuild(task, n: int, n_shot: int, settings: Mapping, chat) -> Expected:
     """One task's first ``n`` docs rebuilt and hashed (``expected_samples``)."""
     from lm_eval.utils import handle_non_serializable, hash_string
 
@@ -91,7 +135,9 @@ def _rebuild(task, n: int, n_shot: int, settings: Mapping) -> Expected:
         rank=0,
         world_size=1,
         system_instruction=settings.get("system_instruction"),
+        apply_chat_template=chat is not None,
         fewshot_as_multiturn=bool(settings.get("fewshot_as_multiturn")),
+        chat_template=chat,
     )
     first = {}
     for inst in sorted(task.instances, key=lambda i: (i.doc_id, i.idx)):
@@ -150,7 +196,7 @@ def check_samples(name: str, task: Mapping, expected: Expected) -> list[str]:
                 f"suite's (first at doc {bad[0]})"
             )
     values = samples[metric]
-    if not all(isinstance(v, (int, float)) and math.isfinite(v) for v in values):
+    if not all(is_number(v) for v in values):
         return [*errors, f"{name}: samples.{metric}: not all numbers"]
     if not values:
         return [*errors, f"{name}: samples: none"]

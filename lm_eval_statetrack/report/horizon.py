@@ -4,8 +4,9 @@ The horizon is the headline number of a state-tracking evaluation: how far a mod
 state before it falls towards chance. Its definition, used everywhere in this package:
 
     threshold  t = floor + frac * (1 - floor)         (frac = 0.9 by default; floor =
-                                                      chance, or a task's majority-class
-                                                      rate where its answers are skewed)
+                                                      chance, or the task's majority-class
+                                                      rate at that length where its
+                                                      answers are skewed and it is higher)
     horizon      = the longest measured length L such that the score is >= t at every
                    measured length <= L; none when the score is below t at the shortest
                    measured length.
@@ -50,12 +51,23 @@ def threshold(chance: float, frac: float = DEFAULT_FRAC) -> float:
     return chance + frac * (1 - chance)
 
 
+def point_threshold(point: Point, chance: float, frac: float = DEFAULT_FRAC) -> float:
+    """The threshold at one length: from its floor where that is above chance."""
+    return threshold(chance if point.floor is None else max(chance, point.floor), frac)
+
+
 @dataclass(frozen=True)
 class Horizon:
     length: int | None  # None: below the threshold already at the shortest length
     censored: bool  # every measured length passed: the true horizon may be longer
-    threshold: float
+    threshold: float  # from chance; ``raised`` lists the lengths whose floor is higher
     shortest: int  # the shortest measured length (what "none" is relative to)
+    raised: tuple[tuple[int, float], ...] = ()  # (length, threshold) where a floor raises it
+
+    def threshold_text(self) -> str:
+        """The threshold(s) the horizon used, e.g. "0.908 (0.920 at 8)"."""
+        extra = ", ".join(f"{t:.3f} at {length}" for length, t in self.raised)
+        return f"{self.threshold:.3f}" + (f" ({extra})" if extra else "")
 
     def __str__(self) -> str:
         if self.length is None:
@@ -67,7 +79,8 @@ def horizon(
     points: Iterable[Point], chance: float, frac: float = DEFAULT_FRAC, z: float = 0.0
 ) -> Horizon:
     """The state-tracking horizon (module docstring) of one curve; ``Horizon.threshold`` is
-    the threshold from chance (a point's own ``floor`` can only raise it).
+    the threshold from chance, ``Horizon.raised`` the lengths where a point's own
+    ``floor`` raises it.
 
     ``z`` shifts every score by ``-z * stderr`` first (positive: stricter); a missing
     stderr counts as 0.
@@ -76,13 +89,14 @@ def horizon(
     if not ordered:
         raise ValueError("horizon needs at least one measured length")
     t = threshold(chance, frac)
+    needed = {p.length: point_threshold(p, chance, frac) for p in ordered}
+    raised = tuple((length, v) for length, v in needed.items() if v > t + _EPS)
     best = None
     for p in ordered:
-        needed = t if p.floor is None else threshold(max(chance, p.floor), frac)
-        if p.value - z * (p.stderr or 0.0) < needed - _EPS:
-            return Horizon(best, False, t, ordered[0].length)
+        if p.value - z * (p.stderr or 0.0) < needed[p.length] - _EPS:
+            return Horizon(best, False, t, ordered[0].length, raised)
         best = p.length
-    return Horizon(best, True, t, ordered[0].length)
+    return Horizon(best, True, t, ordered[0].length, raised)
 
 
 def horizon_range(

@@ -18,7 +18,13 @@ from lm_eval_statetrack.families.suite import TaskId, installed_variant, parse_t
 
 
 def is_number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    """A finite int or float (not a bool); an int too large for a float is not."""
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def primary_metric(
@@ -122,6 +128,8 @@ class Run:
     date: str = "unknown"  # ISO date of the latest file
     task_hashes: dict[str, str] = field(default_factory=dict)  # lm-eval's, with --log_samples
     settings: dict = field(default_factory=dict)  # seeds, chat template, ... (``run_settings``)
+    # merged files whose PROMPT_SETTINGS differ: why (their prompts are not one run's)
+    mixed_settings: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.models:
@@ -212,7 +220,18 @@ def model_info(data: Mapping) -> ModelInfo:
 
 
 SETTINGS = ("fewshot_seed", "random_seed", "limit", "batch_size", "device", "gen_kwargs")
-TOP_SETTINGS = ("system_instruction", "chat_template", "fewshot_as_multiturn")
+TOP_SETTINGS = (
+    "system_instruction",
+    "chat_template",
+    "chat_template_sha",
+    "fewshot_as_multiturn",
+    # the special tokens a chat template may print
+    "tokenizer_bos_token",
+    "tokenizer_eos_token",
+    "tokenizer_pad_token",
+)
+# What shapes the prompts: files with different values cannot be one run's evidence.
+PROMPT_SETTINGS = ("fewshot_seed", "system_instruction", "chat_template", "fewshot_as_multiturn")
 
 
 def run_settings(data: Mapping) -> dict:
@@ -333,11 +352,19 @@ def load_runs(paths: Sequence[str | Path], labels: Sequence[str] = ()) -> Loaded
                 f"{path}: {len(clashes)} task(s) also in {', '.join(run.paths)}; kept this, "
                 f"the later run's scores (e.g. {clashes[0]})"
             )
+        settings = run_settings(data)
+        differ = [
+            k for k in PROMPT_SETTINGS if run.paths and settings.get(k) != run.settings.get(k)
+        ]
+        if differ:
+            reason = f"{path} differs from {', '.join(run.paths)} in {', '.join(differ)}"
+            run.mixed_settings.append(reason)
+            notes.append(f"{reason}: merged as one model, but their prompts were built differently")
         run.paths.append(str(path))
         run.scores.update(scores)
         run.task_hashes.update(_mapping(data.get("task_hashes")))
         run.lm_eval_version = str(data.get("lm_eval_version") or run.lm_eval_version)
-        run.settings = run_settings(data)
+        run.settings = settings
         if _timestamp(data):
             run.date = datetime.fromtimestamp(_timestamp(data), timezone.utc).strftime(
                 "%Y-%m-%d %H:%M UTC"

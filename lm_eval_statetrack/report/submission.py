@@ -12,6 +12,7 @@ A submission is gzip-compressed JSON.
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import math
 from collections.abc import Mapping
@@ -21,6 +22,7 @@ from pathlib import Path
 
 from lm_eval_statetrack import __version__
 from lm_eval_statetrack.datasets import docs, docs_sha256
+from lm_eval_statetrack.families import FAMILY_MODULES, get_family
 from lm_eval_statetrack.families.suite import (
     installed_floor,
     installed_variant,
@@ -62,6 +64,13 @@ def build(
     """The submission of one model's run; raises SubmissionError for tasks whose docs the
     installed suite cannot vouch for (other version, unknown task) and, unless ``samples``
     is False, for tasks whose ``--log_samples`` records are not beside their results."""
+    if run.mixed_settings:
+        raise SubmissionError(
+            "the results files were run with different prompt settings ("
+            + "; ".join(run.mixed_settings)
+            + "), and validate rebuilds every task's prompts with one set: submit only files "
+            "run with the same settings, or re-run the rest with them"
+        )
     problems: dict[str, list[str]] = {}
     for s in run.scores.values():
         if reason := _suite_problem(s.family, s.variant, s.length, s.version):
@@ -157,6 +166,7 @@ def horizon_entry(family: str, variant: str, metric: str, points: list[Point], f
         "metric": metric,
         "chance": chance,
         "threshold": mid.threshold,
+        "thresholds_raised": {str(length): t for length, t in mid.raised},
         "horizon": mid.length,
         "censored": mid.censored,
         "horizon_text": str(mid),
@@ -171,11 +181,30 @@ class Verdict:
     errors: list[str] = field(default_factory=list)  # mismatches: always rejected
     partial: list[str] = field(default_factory=list)  # incomplete: rejected unless allowed
     unchecked: list[str] = field(default_factory=list)  # what could not be recomputed
+    # settings the submission chose that differ from the suite's standard ones: accepted,
+    # but shown, so such a run is not ranked with standard ones unknowingly
+    nonstandard: list[str] = field(default_factory=list)
     # (family, variant) -> (length, docs scored, docs in the task) where fewer were scored
     limited: dict[tuple[str, str], list[tuple[int, int, int]]] = field(default_factory=dict)
 
     def accepted(self, allow_partial: bool = False) -> bool:
         return not self.errors and (allow_partial or not self.partial)
+
+
+MAX_SHOTS = 64  # few-shot demos a submission may name (the suite's demos are short)
+STANDARD_FEWSHOT_SEED = 1234  # lm-eval's default --fewshot_seed
+
+
+def _shown(value: object) -> str:
+    """A malformed value as an error line shows it: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= 60 else f"{text[:57]}..."
+
+
+def _kind(kind) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    names = {str: "string", int: "integer", float: "number", bool: "boolean", list: "list"}
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
 
 
 def _check_task(name: str, task: Mapping, verdict: Verdict) -> Point | None:
@@ -185,6 +214,10 @@ def _check_task(name: str, task: Mapping, verdict: Verdict) -> Point | None:
     if tid is None or not all(k in task for k in keys):
         verdict.errors.append(f"{name}: not a statetrack task entry with fields {', '.join(keys)}")
         return None
+    for key, kind in (("metric", str), ("docs_sha256", str), ("version", (str, int, float))):
+        if not isinstance(task[key], kind) or isinstance(task[key], bool):
+            verdict.errors.append(f"{name}: {key}: {_shown(task[key])} is not a {_kind(kind)}")
+            return None
     if (tid.family, tid.variant, tid.length) != (task["family"], task["variant"], task["length"]):
         verdict.errors.append(f"{name}: family/variant/length fields disagree with the name")
         return None
@@ -195,7 +228,8 @@ def _check_task(name: str, task: Mapping, verdict: Verdict) -> Point | None:
     spec = installed_variant(tid.family, tid.variant)
     if task["metric"] not in spec.metrics:
         verdict.errors.append(
-            f"{name}: scored with {task['metric']!r}; the variant reports {', '.join(spec.metrics)}"
+            f"{name}: metric: scored with {task['metric']!r}; the variant reports "
+            f"{', '.join(spec.metrics)}"
         )
     if task["docs_sha256"] != docs_sha256(tid.family, tid.variant, tid.length):
         verdict.errors.append(
@@ -204,18 +238,25 @@ def _check_task(name: str, task: Mapping, verdict: Verdict) -> Point | None:
         )
     total = len(docs(tid.family, tid.variant, tid.length))
     n, n_original = task.get("n"), task.get("n_original")
-    if n_original != total or not isinstance(n, int):
+    if n_original != total or not (is_number(n) and isinstance(n, int) and 0 < n <= total):
         verdict.errors.append(
-            f"{name}: doc counts n={n!r}, n_original={n_original!r}; the task has {total} docs"
+            f"{name}: doc counts n={_shown(n)}, n_original={_shown(n_original)}; the task has "
+            f"{total} docs"
         )
     elif n != total:
         verdict.limited.setdefault((tid.family, tid.variant), []).append((tid.length, n, total))
     value, stderr = task["value"], task.get("stderr")
     if not is_number(value) or not 0 <= value <= 1:
-        verdict.errors.append(f"{name}: value {value!r} is not a score in [0, 1]")
+        verdict.errors.append(f"{name}: value {_shown(value)} is not a score in [0, 1]")
         return None
     if stderr is not None and not (is_number(stderr) and stderr >= 0):
-        verdict.errors.append(f"{name}: stderr {stderr!r} is not a non-negative number")
+        verdict.errors.append(f"{name}: stderr {_shown(stderr)} is not a non-negative number")
+        return None
+    n_shot = task.get("n_shot")
+    if n_shot is not None and not (
+        isinstance(n_shot, int) and not isinstance(n_shot, bool) and 0 <= n_shot <= MAX_SHOTS
+    ):
+        verdict.errors.append(f"{name}: n_shot {_shown(n_shot)} is not an integer 0..{MAX_SHOTS}")
         return None
     return Point(tid.length, value, stderr, installed_floor(tid.family, tid.variant, tid.length))
 
@@ -223,13 +264,24 @@ def _check_task(name: str, task: Mapping, verdict: Verdict) -> Point | None:
 def _check_horizons(sub: Mapping, curves: dict, verdict: Verdict) -> None:
     frac = sub.get("threshold_frac")
     if not (is_number(frac) and 0 < frac <= 1):
-        verdict.errors.append(f"threshold_frac {frac!r} is not a number in (0, 1]")
+        verdict.errors.append(f"threshold_frac {_shown(frac)} is not a number in (0, 1]")
         return
-    claimed = {
-        (h.get("family"), h.get("variant")): h
-        for h in sub.get("horizons") or []
-        if isinstance(h, Mapping)
-    }
+    horizons = sub.get("horizons")
+    if not isinstance(horizons, list):
+        verdict.errors.append(f"horizons: {_shown(horizons)} is not a list")
+        return
+    claimed = {}
+    for i, h in enumerate(horizons):
+        if not isinstance(h, Mapping):
+            verdict.errors.append(f"horizons[{i}]: {_shown(h)} is not an object")
+            continue
+        bad = [k for k in ("family", "variant") if not isinstance(h.get(k), str)]
+        if bad:
+            verdict.errors.append(
+                f"horizons[{i}].{bad[0]}: {_shown(h.get(bad[0]))} is not a string"
+            )
+            continue
+        claimed[(h["family"], h["variant"])] = (i, h)
     for (family, variant), points in curves.items():
         spec = installed_variant(family, variant)
         missing = sorted(set(spec.lengths) - {p.length for p in points})
@@ -238,21 +290,25 @@ def _check_horizons(sub: Mapping, curves: dict, verdict: Verdict) -> None:
                 f"{family}/{variant}: no score at length(s) {', '.join(map(str, missing))}"
             )
         expected = horizon_entry(family, variant, "", points, frac)
-        got = claimed.get((family, variant))
+        i, got = claimed.get((family, variant), (None, None))
         if got is None:
-            verdict.errors.append(f"{family}/{variant}: no horizon given")
+            verdict.errors.append(f"horizons: none given for {family}/{variant}")
             continue
-        if any(got.get(k) != expected[k] for k in HORIZON_KEYS) or not (
+        if any(got.get(k) != expected[k] for k in (*HORIZON_KEYS, "thresholds_raised")) or not (
             is_number(got.get("threshold"))
             and math.isclose(got["threshold"], expected["threshold"], rel_tol=1e-9)
         ):
             verdict.errors.append(
-                f"{family}/{variant}: horizon {got.get('horizon_text')!r} does not follow from "
+                f"horizons[{i}]: {family}/{variant}: horizon {_shown(got.get('horizon_text'))} "
+                "does not follow from "
                 f"the scores and the installed chance level (expected {expected['horizon_text']}, "
                 f"threshold {expected['threshold']:.4f})"
             )
-    for family, variant in claimed.keys() - curves.keys():
-        verdict.errors.append(f"{family}/{variant}: horizon given without task scores")
+    for family, variant in sorted(claimed.keys() - curves.keys()):
+        i = claimed[(family, variant)][0]
+        verdict.errors.append(
+            f"horizons[{i}].family/variant: {family}/{variant} has no task scores"
+        )
 
 
 def _check_versions(sub: Mapping, verdict: Verdict) -> None:
@@ -278,12 +334,7 @@ _NOTHING = evidence.Expected([], {})
 
 def _check_evidence(sub: Mapping, usable: list[str], verdict: Verdict) -> None:
     """Recompute every task's samples from the installed suite (see ``evidence``)."""
-    tasks, run = sub["tasks"], sub.get("run") if isinstance(sub.get("run"), Mapping) else {}
-    if run.get("chat_template"):
-        verdict.unchecked.append(
-            "prompt hashes: the run used a chat template, which only the model's tokenizer "
-            "can render"
-        )
+    tasks, run = sub["tasks"], _run(sub)
     counts = {}
     for name in usable:
         samples = tasks[name]["samples"]
@@ -291,12 +342,82 @@ def _check_evidence(sub: Mapping, usable: list[str], verdict: Verdict) -> None:
         counts[name] = len(doc_ids) if isinstance(doc_ids, list) else 0
     n_shot = {n: tasks[n].get("n_shot") or 0 for n in usable}
     rebuilt = [n for n in usable if counts[n]]  # no doc ids: check_samples says what is wrong
-    expected = evidence.expected_samples(rebuilt, counts, n_shot, run)
+    expected = evidence.expected_samples(rebuilt, counts, n_shot, run, _template_args(sub))
     for name in usable:
-        found = evidence.check_samples(name, tasks[name], expected.get(name, _NOTHING))
-        if run.get("chat_template"):
-            found = [e for e in found if "samples.prompt_hash" not in e]
-        verdict.errors.extend(found)
+        verdict.errors.extend(
+            evidence.check_samples(name, tasks[name], expected.get(name, _NOTHING))
+        )
+
+
+def _run(sub: Mapping) -> Mapping:
+    return sub.get("run") if isinstance(sub.get("run"), Mapping) else {}
+
+
+def _template_args(sub: Mapping) -> dict:
+    """The chat template arguments the model args name (as lm-eval's hf model reads them)."""
+    model = sub.get("model") if isinstance(sub.get("model"), Mapping) else {}
+    args = model.get("model_args") if isinstance(model.get("model_args"), Mapping) else {}
+    extra = args.get("chat_template_args") or {}
+    if isinstance(extra, str):
+        try:
+            extra = json.loads(extra)
+        except json.JSONDecodeError:
+            extra = {}
+    out = dict(extra) if isinstance(extra, Mapping) else {}
+    thinking = args.get("enable_thinking")
+    if thinking is not None:
+        out["enable_thinking"] = str(thinking).lower() in ("true", "1", "yes")
+    return out
+
+
+def _check_settings(sub: Mapping, verdict: Verdict) -> None:
+    """The run settings that shape prompts: well-formed, the chat template the one its
+    hash names, and any choice besides the suite's standard settings marked."""
+    run = _run(sub)
+    if "run" in sub and not isinstance(sub.get("run"), Mapping):
+        verdict.errors.append(f"run: {_shown(sub.get('run'))} is not an object")
+        return
+    kinds = {
+        "system_instruction": str,
+        "chat_template": str,
+        "chat_template_sha": str,
+        "fewshot_as_multiturn": bool,
+        "fewshot_seed": int,
+    }
+    for key, kind in kinds.items():
+        value = run.get(key)
+        if value is not None and (
+            not isinstance(value, kind) or (kind is int and isinstance(value, bool))
+        ):
+            verdict.errors.append(f"run.{key}: {_shown(value)} is not a {_kind(kind)}")
+            return
+    template = run.get("chat_template")
+    if template and run.get("chat_template_sha") != hashlib.sha256(template.encode()).hexdigest():
+        verdict.errors.append(
+            "run.chat_template: its SHA-256 is not run.chat_template_sha (lm-eval records both)"
+        )
+    if run.get("system_instruction"):
+        verdict.nonstandard.append(f"run.system_instruction: {_shown(run['system_instruction'])}")
+    seed = run.get("fewshot_seed", STANDARD_FEWSHOT_SEED)
+    if seed != STANDARD_FEWSHOT_SEED:
+        verdict.nonstandard.append(
+            f"run.fewshot_seed: {seed} (the standard is lm-eval's {STANDARD_FEWSHOT_SEED})"
+        )
+    tasks = sub.get("tasks") if isinstance(sub.get("tasks"), Mapping) else {}
+    shots: dict[tuple[str, int, int], list[str]] = {}
+    for name, task in tasks.items():
+        tid = parse_task_name(name)
+        n_shot = task.get("n_shot") if isinstance(task, Mapping) else None
+        if tid is None or not isinstance(n_shot, int) or tid.family not in FAMILY_MODULES:
+            continue
+        standard = get_family(tid.family).num_fewshot
+        if n_shot != standard:
+            shots.setdefault((tid.family, n_shot, standard), []).append(name)
+    for (family, n_shot, standard), names in sorted(shots.items()):
+        verdict.nonstandard.append(
+            f"n_shot: {n_shot} for {len(names)} {family} task(s), e.g. {names[0]} (the suite's "
+            f"standard is {standard})"
+        )
 
 
 def check(sub: object, no_samples: bool = False, recompute: bool = True) -> Verdict:
@@ -315,9 +436,13 @@ def check(sub: object, no_samples: bool = False, recompute: bool = True) -> Verd
         )
         return verdict
     model = sub.get("model") if isinstance(sub.get("model"), Mapping) else {}
-    if not model.get("id") or model.get("id") == "unknown":
-        verdict.errors.append("model.id is missing: pass --model-id to statetrack submit")
+    if not isinstance(model.get("id"), str) or model.get("id") in ("", "unknown"):
+        verdict.errors.append(
+            f"model.id: {_shown(model.get('id'))} is not a model name: pass --model-id to "
+            "statetrack submit"
+        )
     _check_versions(sub, verdict)
+    _check_settings(sub, verdict)
     tasks = sub.get("tasks")
     if not isinstance(tasks, Mapping) or not tasks:
         verdict.errors.append("no tasks")

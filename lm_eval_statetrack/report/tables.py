@@ -15,7 +15,10 @@ from lm_eval_statetrack.report.summary import GapRow, HorizonRow, Summary, suite
 
 def horizon_definition(frac: float) -> str:
     return (
-        f"threshold = chance + {frac:g} x (1 - chance); horizon = the longest measured length L "
+        f"threshold = floor + {frac:g} x (1 - floor), floor = chance, or the task's "
+        "majority-class rate (its `metadata.floor`) where the answers at a length are skewed "
+        "above chance; such lengths' own thresholds are in brackets. horizon = the longest "
+        "measured length L "
         "such that the score is >= the threshold at every measured length <= L. `>=L`: every "
         "measured length passed, the true horizon may be longer; `none`: below the threshold "
         "at the shortest length. [low, high]: the horizon with every score moved down / up by "
@@ -92,6 +95,7 @@ def horizon_record(row: HorizonRow, frac: float) -> dict:
         "chance": c.chance,
         "threshold_frac": frac,
         "threshold": row.threshold,
+        "thresholds_raised": {str(length): t for length, t in h.raised} if h else {},
         "horizon": h.length if h else None,
         "horizon_text": _h(h),
         "censored": h.censored if h else None,
@@ -211,7 +215,7 @@ def horizon_table(summary: Summary, family: str) -> list[str]:
                 first.curve.complexity or "unknown",
                 first.curve.metric,
                 f"{chance:.3f}" if chance is not None else "unknown",
-                f"{first.threshold:.3f}" if first.threshold is not None else "unknown",
+                first.horizon.threshold_text() if first.horizon else "unknown",
                 *(_cell(by_key.get((label, family, variant))) for label in labels),
             ]
         )

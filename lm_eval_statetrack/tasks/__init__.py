@@ -18,13 +18,17 @@ def task_dir() -> Path:
 
 
 def patch_task_manager(task_manager_cls: type) -> None:
-    """Make every ``TaskManager`` also index our task directory (idempotent)."""
+    """Make every ``TaskManager`` that includes the default tasks also index our task
+    directory (idempotent); ``include_defaults=False`` asks for the ``include_path``
+    folders alone, so it gets ours only where they list it."""
     if getattr(task_manager_cls, "_statetrack_patched", False):
         return
     original_init = task_manager_cls.__init__
 
     def __init__(self, verbosity=None, include_path=None, *args, **kwargs):
-        original_init(self, verbosity, with_task_dir(include_path), *args, **kwargs)
+        defaults = args[0] if args else kwargs.get("include_defaults", True)
+        paths = with_task_dir(include_path) if defaults else include_path
+        original_init(self, verbosity, paths, *args, **kwargs)
 
     task_manager_cls.__init__ = __init__
     task_manager_cls._statetrack_patched = True

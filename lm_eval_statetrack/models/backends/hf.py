@@ -72,7 +72,12 @@ def pick_cache_keyword(model: torch.nn.Module, requested: str) -> str | None:
 
 
 def copy_cache(cache: Any, rows: torch.Tensor) -> Any:
-    """Rows of a transformers ``Cache`` (or a legacy tuple cache) as an independent copy."""
+    """Rows of a transformers ``Cache`` (or a legacy tuple cache) as an independent copy.
+
+    ``reorder_cache`` gives the per-row tensors new storage; tensors it leaves alone (such
+    as the token counter ``cumulative_length_linear``, which transformers increments in
+    place) would stay shared with the source, so they are cloned.
+    """
     if hasattr(cache, "layers") and hasattr(cache, "reorder_cache"):
         new = copy.copy(cache)
         new.layers = []
@@ -83,12 +88,26 @@ def copy_cache(cache: Any, rows: torch.Tensor) -> Any:
                     setattr(dup, key, dict(value))
             new.layers.append(dup)
         new.reorder_cache(rows)  # index_select: new tensors, the source is untouched
+        for layer, dup in zip(cache.layers, new.layers):
+            _unshare_tensors(layer, dup)
         return new
     if isinstance(cache, (tuple, list, dict)):
         return map_tensors(cache, lambda t: select_rows(t, rows))
     raise TypeError(
         f"cannot pick rows of a {type(cache).__name__}; use prefix_reuse=false for this model"
     )
+
+
+def _unshare_tensors(source: Any, dup: Any) -> None:
+    """Clone every tensor of ``dup`` (also inside dicts) that is still ``source``'s own."""
+    for key, value in vars(dup).items():
+        mine = getattr(source, key, None)
+        if isinstance(value, torch.Tensor) and value is mine:
+            setattr(dup, key, value.clone())
+        elif isinstance(value, dict) and isinstance(mine, dict):
+            for k, v in value.items():
+                if isinstance(v, torch.Tensor) and v is mine.get(k):
+                    value[k] = v.clone()
 
 
 class HFBackend:
