@@ -68,7 +68,7 @@ def test_out_of_memory_backs_off_on_the_rows_that_ran(tiny_llama):
 def test_a_fixed_batch_size_is_a_hard_cap(tiny_llama):
     """Four contexts of two choices each: the four contexts fill the batch, then their
     eight choices would join their rows."""
-    pairs = [(f"{PREAMBLE} Context {k}:", f" {j}") for k in range(4) for j in range(2)]
+    pairs = [(f"Context {k}: {str(k) * 30}", f" {j}{j}{j}") for k in range(4) for j in range(2)]
     lm = StateTrackLM(pretrained=str(tiny_llama), device="cpu", batch_size=4)
     lm.backend = OutOfMemoryAbove(lm.backend, rows=4)
     _loglikelihood(lm, pairs)  # before the fix: 8 rows in one forward, so an OOM
@@ -217,3 +217,21 @@ def test_cache_copies_count_their_own_tokens(tiny_mamba):
     backend.forward(torch.tensor([[9]]), first, 4, 1, want_state=True)
     lengths = [int(c.get_seq_length()) for c in (state, first, second)]
     assert lengths == [4, 5, 4]
+
+
+class LowercasingTokenizer(transformers.PreTrainedTokenizerFast):
+    """A tokenizer that prepares text in Python before the Rust tokenizer sees it, as some
+    model tokenizers do: the fault a shortcut straight to the Rust tokenizer misses."""
+
+    def _encode_plus(self, text, *args, **kwargs):
+        text = [t.lower() for t in text] if isinstance(text, list) else text.lower()
+        return super()._encode_plus(text, *args, **kwargs)
+
+
+def test_every_context_is_tokenized_as_tok_encode_does(word_model):
+    """One context in the middle of many is changed by the Python-side preparation."""
+    lm = StateTrackLM(pretrained=str(word_model[0]), device="cpu", batch_size=8)
+    lm.tokenizer = LowercasingTokenizer.from_pretrained(word_model[0])
+    pairs = [(f"w{i} w{i + 1}", " w3") for i in range(30)] + [("W7 W8", " w3")]
+    got = _loglikelihood(lm, pairs)
+    assert got[-1] == got[7]  # "W7 W8" is read as "w7 w8", as tok_encode reads it
