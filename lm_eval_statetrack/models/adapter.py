@@ -442,18 +442,21 @@ class StateTrackLM(TemplateLM):
     # ---- generation -----------------------------------------------------------------
 
     def _generation_config(self) -> dict[str, Any]:
-        """The checkpoint's ``generation_config.json`` (what transformers' ``generate``,
-        and so lm-eval's ``hf``, applies by default); empty when it has none."""
+        """The model's generation config (what transformers' ``generate``, and so lm-eval's
+        ``hf``, applies by default: ``generation_config.json``, else what ``config.json``
+        implies); empty when the checkpoint has neither (mamba-ssm's format)."""
         if not hasattr(self, "_gen_config"):
             from transformers import GenerationConfig
 
-            try:
-                config = GenerationConfig.from_pretrained(
-                    self.options.pretrained, revision=self.options.revision
-                ).to_dict()
-            except (OSError, ValueError):
-                config = {}
-            self._gen_config = config
+            loaded = getattr(getattr(self.backend, "model", None), "generation_config", None)
+            if not isinstance(loaded, GenerationConfig):
+                try:
+                    loaded = GenerationConfig.from_pretrained(
+                        self.options.pretrained, revision=self.options.revision
+                    )
+                except (OSError, ValueError):
+                    loaded = None
+            self._gen_config = loaded.to_dict() if loaded is not None else {}
         return self._gen_config
 
     def _decoding(self, kwargs: dict[str, Any], label: str) -> Decoding:
