@@ -192,8 +192,11 @@ def test_every_row_names_its_suite_version_and_the_formats_agree(edited):
 def test_out_is_replaced_whole_and_a_foreign_folder_is_refused(edited, tmp_path, capsys):
     out, _, folder = edited
     (out / "stale.txt").write_text("from an older board")
-    rc, _ = _build(capsys, str(folder / "a-original.json.gz"), "--out", str(out))
+    files = [str(folder / "a-original.json.gz"), str(folder / "d-truncated.json.gz")]
+    rc, text = _build(capsys, *files, "--out", str(out))
     assert rc == 0 and not (out / "stale.txt").exists()
+    assert "REJECTED d-truncated.json.gz: cannot read it as a submission" in text
+    assert "  1. ids4-1l-a5: score " in text
     assert sorted(p.name for p in out.parent.iterdir()) == ["site"]  # no temporary left
     foreign = tmp_path / "notes"
     foreign.mkdir()

@@ -25,7 +25,9 @@ th[data-type]{cursor:pointer;user-select:none}th[data-type]:hover{background:#ee
 th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
 td.num{text-align:right;font-variant-numeric:tabular-nums}
 .controls{display:flex;gap:1rem;align-items:center;flex-wrap:wrap;margin:1rem 0}
-.model{border-top:1px solid #ccc;padding:.5rem 0}.charts{display:flex;flex-wrap:wrap;gap:.5rem}
+.models{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:.75rem}
+.model{border:1px solid #ddd;border-radius:4px;padding:.25rem .75rem}.model h3{margin:.4rem 0}
+.charts{display:flex;flex-wrap:wrap;gap:.5rem}
 .note{color:#555;max-width:70rem}.rejected li{font-family:monospace;font-size:12px}
 figure{margin:0}figcaption{font-size:12px;color:#444}
 """
@@ -204,20 +206,6 @@ def _model_section(row: dict) -> str:
     for h in row["horizons"]:
         by_family.setdefault(h["family"], []).append(h)
     charts = "".join(family_chart(row["model"], f, hs) for f, hs in by_family.items())
-    gaps = "".join(
-        f"<tr><td>{g['family']}</td><td>{escape(g['hard'])}</td><td>{escape(g['control'])}</td>"
-        f"<td>{escape(g['hard_horizon'])}</td><td>{escape(g['control_horizon'])}</td>"
-        f"<td>{escape(g['gap_text'])}</td></tr>"
-        for g in row["gaps"]
-    )
-    gap_table = (
-        "<table><thead><tr><th>family</th><th>hard</th><th>control</th><th>hard horizon</th>"
-        f"<th>control horizon</th><th>gap (doublings)</th></tr></thead><tbody>{gaps}</tbody>"
-        "</table>"
-        if gaps
-        else "<p class=note>No hard-vs-control pair: the model ran no hard variant together "
-        "with a control of its family.</p>"
-    )
     params = row["num_parameters"]
     facts = [
         f"parameters {params:,}" if params else "parameters unknown",
@@ -240,7 +228,33 @@ def _model_section(row: dict) -> str:
         f"<h3>{escape(row['model'])}</h3><p class=note>{escape('; '.join(facts))}; evidence "
         f'<a href="{escape(row["evidence"])}">{escape(row["file"])}</a></p>'
         + (f"<ul class=note>{notes}</ul>" if notes else "")
-        + f'<div class="charts">{charts}</div><h4>Hard vs control</h4>{gap_table}</section>'
+        + f'<div class="charts">{charts}</div></section>'
+    )
+
+
+def _gap_table(rows: list[dict]) -> str:
+    """Every model's hard-vs-control pairs: hard horizon, control horizon, the gap."""
+    body = "".join(
+        f"<tr{_attrs(r)}><td>{escape(r['model'])}</td><td>{g['family']}</td>"
+        f"<td>{escape(g['hard'])}</td><td>{escape(g['control'])}</td>"
+        f"<td>{escape(g['hard_horizon'])}</td><td>{escape(g['control_horizon'])}</td>"
+        f"<td>{escape(g['gap_text'])}</td></tr>"
+        for r in rows
+        for g in r["gaps"]
+    )
+    if not body:
+        return "<p class=note>No model ran a hard variant together with a control.</p>"
+    head = "".join(
+        f"<th>{h}</th>"
+        for h in ("model", "family", "hard", "control", "hard horizon", "control horizon")
+    )
+    return (
+        "<p class=note>Each hard variant against the controls of its family with the closest "
+        "chance level; the gap is log2(control horizon / hard horizon), in doublings of "
+        "length (<code>&gt;=</code>, <code>&gt;</code>, <code>&lt;=</code>, <code>&lt;</code> "
+        "where a horizon is only a bound, <code>?</code> where the data cannot tell).</p>"
+        f'<table id="gaps"><thead><tr>{head}<th>gap</th></tr></thead><tbody>{body}</tbody>'
+        "</table>"
     )
 
 
@@ -284,8 +298,13 @@ def html(record: dict) -> str:
             "lengths missing: shown apart, never ranked with complete runs.</p>",
             _table(record["partial"], families, False, "partial"),
         ]
-    parts.append("<h2>Models: accuracy against length, hard vs control</h2>")
-    parts += [_model_section(r) for r in rows]
+    parts += ["<h2>Hard vs control</h2>", _gap_table(rows)]
+    parts.append("<h2>Accuracy against length</h2>")
+    parts.append(
+        "<p class=note>Per model and family: hard variants solid, controls dashed, each "
+        "variant's chance level dotted in its colour.</p>"
+    )
+    parts += ['<div class="models">', *(_model_section(r) for r in rows), "</div>"]
     for key, title in (("rejected", "Rejected submissions"), ("superseded", "Superseded")):
         if record[key]:
             items = "".join(

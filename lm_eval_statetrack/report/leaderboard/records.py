@@ -23,10 +23,11 @@ EVIDENCE_DIR = "submissions"  # copies of the accepted files, beside the page
 SCORE_DEFINITION = (
     "score = mean over the suite's {n} hard (NC1-complete) variants of the variant score "
     "S(v); S(v) = mean over the variant's whole length ladder of "
-    "clip((accuracy - floor) / (1 - floor), 0, 1), floor = the task's chance level or its "
-    "majority-class rate where higher. A length or a hard variant a model did not run "
-    "counts 0, so a model at chance scores 0, a perfect one 1, and missing data never "
-    "raises a score. coverage = hard variants run / hard variants in the suite."
+    "clip((accuracy - floor) / (1 - floor), 0, 1), floor = the highest of the task's "
+    "chance level, its majority-class rate and the best shallow rule of `statetrack "
+    "baselines`. A length or a hard variant a model did not run counts 0: a model at "
+    "chance or answering by a shallow rule scores 0, a perfect one 1, and missing data "
+    "never raises a score. Hard variants run: how many of the {n} the model ran."
 )
 
 
