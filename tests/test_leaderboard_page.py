@@ -70,7 +70,7 @@ def test_the_page_shows_the_board_sorts_and_filters(page):
     assert view.text_content("#suite-version").strip() == f"lm-eval-statetrack {__version__}"
     models = _column(view, "ranked", "model")
     assert len(models) >= 4
-    rows = view.eval_on_selector_all("tr[data-families]", "r => r.length")
+    rows = view.eval_on_selector_all("table.board tr[data-families]", "r => r.length")
     assert view.text_content("#shown").strip() == f"{rows} of {rows} models shown"
 
     view.click("#ranked th:text-is('score')")  # numbers sort high to low first

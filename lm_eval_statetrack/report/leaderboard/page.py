@@ -76,7 +76,7 @@ SCRIPT = """
                   .indexOf(family.value) >= 0) &&
                (!arch.value || el.getAttribute("data-arch") === arch.value);
       el.hidden = !ok;
-      if (el.tagName === "TR") { total += 1; if (ok) shown += 1; }
+      if (el.closest("table.board")) { total += 1; if (ok) shown += 1; }
     });
     document.getElementById("shown").textContent = shown + " of " + total + " models shown";
   }
