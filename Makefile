@@ -33,8 +33,20 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-test: lint $(MAMBA_CPU_STAMP)
+test: lint $(MAMBA_CPU_STAMP) chromium
 	$(PY) -m pytest -q -ra
+
+# The leaderboard page's browser test drives Debian's chromium: installed here when missing
+# and running as root (CI); otherwise that test says it is skipped and why.
+.PHONY: chromium leaderboard-example
+chromium:
+	command -v chromium >/dev/null || [ "$$(id -u)" != 0 ] || \
+		(apt-get update -qq && apt-get install -y -qq chromium)
+
+# Regenerates docs/leaderboard: reference-model runs with --log_samples, submissions, page.
+leaderboard-example: $(STAMP) chromium
+	$(PY) benchmarks/leaderboard_example.py --screenshot \
+		--only ids4-1l-a5,lstm-1l-a5,transformer-2l-a5,mamba-2l-a5,lstm-1l-z60
 
 tasks: $(STAMP)
 	$(PY) -m lm_eval_statetrack.tasks._generate_configs

@@ -14,6 +14,10 @@ SUBCOMMANDS = {
     "report": ("lm_eval_statetrack.commands.report", "plots and horizon tables from results"),
     "submit": ("lm_eval_statetrack.commands.submit", "a leaderboard submission from results"),
     "validate": ("lm_eval_statetrack.commands.validate", "check a submission against the suite"),
+    "leaderboard": (
+        "lm_eval_statetrack.commands.leaderboard",
+        "a ranked static leaderboard from submissions (or `init DIR`: its repository)",
+    ),
     "train": ("lm_eval_statetrack.commands.train", "train a small model on a word-problem task"),
     "sweep": ("lm_eval_statetrack.commands.sweep", "min layers vs length (the paper's Fig. 3)"),
     "demo": ("lm_eval_statetrack.commands.demo", "evaluate the bundled reference models"),

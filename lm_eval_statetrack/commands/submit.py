@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from lm_eval_statetrack.commands.report import fraction
+from lm_eval_statetrack.report.leaderboard import ARCHITECTURES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +26,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--model-id",
         help="public name of the model (hub id); default: the pretrained= model arg",
+    )
+    parser.add_argument(
+        "--architecture",
+        choices=ARCHITECTURES,
+        help="the model's architecture kind, shown and filtered on the leaderboard",
     )
     parser.add_argument(
         "--threshold-frac", type=fraction, default=0.9, help="horizon threshold (default 0.9)"
@@ -58,6 +64,8 @@ def run(args: argparse.Namespace) -> int:
     except SubmissionError as e:
         print(f"error: cannot build a submission: {e}", file=sys.stderr)
         return 2
+    if args.architecture:
+        submission["model"]["architecture"] = args.architecture
     model_id = submission["model"]["id"]
     if args.model_id is None and model_id != run_.model.model_id:
         print(
