@@ -153,7 +153,6 @@ class StateTrackLM(TemplateLM):
     def _setup_processes(self, device: str | None) -> None:
         """One process, or one rank of ``torchrun`` / ``accelerate launch``."""
         self.ranks = Ranks(resolve_device(device))
-        self.accelerator = self.ranks.accelerator
         self._device = self.ranks.device
         self._rank, self._world_size = self.ranks.rank, self.ranks.world_size
 

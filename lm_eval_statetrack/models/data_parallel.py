@@ -17,8 +17,11 @@ raises hands its error to the others, which stop with it instead of waiting fore
 lm-eval's ``--use_cache`` may skip a call on a rank whose requests are all cached; that
 rank waits in ``barrier`` and joins the call with no requests of its own.
 
-On a CPU, accelerate reports no distributed run under ``torchrun`` unless asked for the
-CPU, so ``Accelerator(cpu=True)`` is used there (gloo); on CUDA ``Accelerator()`` (nccl).
+The process group is torch's own, set up from the launcher's environment (accelerate
+reports no distributed run under ``torchrun`` on a CPU unless asked for the CPU). Its
+backend is gloo on the CPU and on CUDA alike: the ranks only swap pickled requests and
+results, and gloo, unlike nccl, lets several ranks share one GPU. Rank r takes GPU
+``LOCAL_RANK % device_count``.
 """
 
 from __future__ import annotations
@@ -61,18 +64,17 @@ class Ranks:
     def __init__(self, device: torch.device | None) -> None:
         """``device``: the single-process device; under a launcher each rank takes its own
         (``cuda:LOCAL_RANK`` when CUDA is there and no CPU device was asked for)."""
-        self.accelerator = None
         self.rank, self.world_size, self.device = 0, 1, device
         self._joined: str | None = None
         if launched_ranks() > 1:
-            from accelerate import Accelerator, InitProcessGroupKwargs
-
-            cpu = not torch.cuda.is_available() or (device is not None and device.type == "cpu")
-            handler = InitProcessGroupKwargs(timeout=timedelta(weeks=52))
-            self.accelerator = Accelerator(cpu=cpu, kwargs_handlers=[handler])
-            self.rank = self.accelerator.process_index
-            self.world_size = self.accelerator.num_processes
-            self.device = self.accelerator.device
+            if not torch.distributed.is_initialized():
+                torch.distributed.init_process_group("gloo", timeout=timedelta(weeks=52))
+            self.rank = torch.distributed.get_rank()
+            self.world_size = torch.distributed.get_world_size()
+            if device is not None and device.type == "cuda":
+                local = int(os.environ.get("LOCAL_RANK", "0"))
+                self.device = torch.device("cuda", local % torch.cuda.device_count())
+                torch.cuda.set_device(self.device)
 
     def _gather(self, obj: Any) -> list[Any]:
         out: list[Any] = [None] * self.world_size
@@ -134,7 +136,12 @@ class Ranks:
 
     def all_gather(self, tensor: torch.Tensor) -> torch.Tensor:
         """lm-eval gathers per-rank request counts with this."""
-        return self.accelerator.gather(tensor) if self.world_size > 1 else tensor
+        if self.world_size == 1:
+            return tensor
+        parts = [torch.empty_like(tensor, device="cpu") for _ in range(self.world_size)]
+        torch.distributed.all_gather(parts, tensor.cpu())
+        joined = torch.stack(parts) if tensor.dim() == 0 else torch.cat(parts)
+        return joined.to(tensor.device)
 
     def gather_object(self, obj: Any, dst: int = 0) -> list[Any] | None:
         """lm-eval gathers per-rank samples and metrics on rank 0 with this."""
