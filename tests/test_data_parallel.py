@@ -90,7 +90,8 @@ def test_a_failing_rank_stops_the_other_with_its_error(model, one_process, tmp_p
     need = {}
     for (task, doc), (arguments, _) in one_process[1].items():
         if task.endswith(NL_TASK) and doc < 2:
-            need[doc] = max(len(tok.encode(c + k)) - 1 for c, k in arguments)
+            pairs = [(a["arg_0"], a["arg_1"]) for a in arguments.values()]
+            need[doc] = max(len(tok.encode(c + k)) - 1 for c, k in pairs)
     assert need[0] != need[1]
     failing = max(need, key=need.get)
     args = _args(model, [NL_TASK], 2)

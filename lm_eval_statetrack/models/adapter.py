@@ -530,7 +530,10 @@ class StateTrackLM(TemplateLM):
             until = handle_stop_sequences(json.loads(item[0])[0], eos=eos)
             return postprocess_generated_text(self.tok_decode(tokens), until, None)
 
-        def run_ours() -> list[list[list[int]]]:
+        counts = ("tokens_forwarded", "forward_calls", "generated_tokens")
+        before = [getattr(self.counters, c) for c in counts]
+
+        def run_ours() -> tuple[list[list[list[int]]], list[int]]:
             bar = tqdm(
                 total=sum(len(batches[b]) for b in ours),
                 disable=disable_tqdm or self.rank != 0,
@@ -555,10 +558,13 @@ class StateTrackLM(TemplateLM):
                         ],
                     )
             bar.close()
-            return out
+            return out, [getattr(self.counters, c) - b for c, b in zip(counts, before)]
 
         decoded: dict[tuple[str, tuple[int, ...]], list[int]] = {}
-        for rank, values in enumerate(ranks.exchange("generate:results", run_ours)):
+        for rank, (values, done) in enumerate(ranks.exchange("generate:results", run_ours)):
+            if rank != ranks.rank:
+                for c, n in zip(counts, done):
+                    setattr(self.counters, c, getattr(self.counters, c) + n)
             theirs = [b for b, r in enumerate(owner) if r == rank]
             for b, tokens in zip(theirs, values, strict=True):
                 decoded.update(zip(batches[b], tokens))
