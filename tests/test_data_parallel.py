@@ -72,7 +72,10 @@ def test_two_ranks_under_torchrun_equal_one_process(model, one_process, tmp_path
     got = _samples(tmp_path)
     assert len(got) == len(want_samples) == 12
     assert got == want_samples  # every log-likelihood and text, bit for bit
-    assert results["results"] == want_results["results"]
+    for task, metrics in want_results["results"].items():  # lm-eval sums in rank order:
+        for key, value in metrics.items():  # a standard error may move in its last bits
+            want = pytest.approx(value, rel=1e-12) if "stderr" in key else value
+            assert results["results"][task][key] == want, (task, key)
     counters = ("unique_tokens", "tokens_forwarded", "forward_calls", "generated_tokens")
     for key in counters:
         assert (
