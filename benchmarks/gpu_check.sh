@@ -43,4 +43,30 @@ $PY benchmarks/bench_adapter.py gpu --out "$OUT" --limit "${LIMIT:-100}" \
   2> "$OUT/stderr.log" | tee "$OUT/summary.txt"
 status=${PIPESTATUS[0]}
 [ "$status" -eq 0 ] || { echo "bench_adapter.py failed ($status); tail of stderr:"; tail -40 "$OUT/stderr.log"; }
+
+# Data parallel on CUDA: 2 ranks (both on GPU 0 when only one GPU is present; one
+# per GPU otherwise) vs one process, same tasks; the samples must be equal bit for bit.
+NGPU=$($PY -c "import torch; print(torch.cuda.device_count())" 2>/dev/null || echo 0)
+if [ "${NGPU:-0}" -ge 1 ]; then
+  [ "$NGPU" -ge 2 ] && DEVICES=0,1 || DEVICES=0,0
+  DP_ARGS=(--model statetrack --model_args "pretrained=lm_eval_statetrack/reference_models/transformer-2l-z60"
+    --tasks statetrack_wordproblem_z60_len32,statetrack_wordproblem_z60_len16 --limit 40
+    --batch_size 8 --log_samples)
+  timeout 120 $PY -m lm_eval "${DP_ARGS[@]}" --output_path "$OUT/dp_one" > "$OUT/dp_one.log" 2>&1
+  # LOCAL_RANK picks the GPU; with one GPU both ranks share it through CUDA_VISIBLE_DEVICES=0.
+  [ "$NGPU" -ge 2 ] || export CUDA_VISIBLE_DEVICES=0
+  timeout 180 $PY -m torch.distributed.run --nproc_per_node 2 -m lm_eval "${DP_ARGS[@]}" \
+    --output_path "$OUT/dp_two" > "$OUT/dp_two.log" 2>&1
+  dp_status=$?
+  $PY - "$OUT" <<'PYEOF'
+import json, pathlib, sys
+out = pathlib.Path(sys.argv[1])
+def samples(d):
+    return sorted((p.name.split("_20")[0], l) for p in (out / d).rglob("samples_*.jsonl")
+                  for l in p.read_text().splitlines())
+one, two = samples("dp_one"), samples("dp_two")
+print(f"data parallel (2 ranks on CUDA): {len(two)} samples, equal to one process: {bool(one) and one == two}")
+PYEOF
+  [ "$dp_status" -eq 0 ] || echo "torchrun data parallel failed ($dp_status): see $OUT/dp_two.log (GPUs $DEVICES)"
+fi
 exit "$status"

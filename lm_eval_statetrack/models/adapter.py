@@ -4,16 +4,15 @@ lm-eval hands the model all requests of a kind at once. Log-likelihood requests 
 tokenized as lm-eval's ``hf`` model does, put in a prefix tree (``trie``) and scored by
 running each shared prefix once (``prefix_scorer``); generation is greedy with stop
 sequences checked while decoding (``generation``). The model itself sits behind a small
-protocol (``backends``). Data parallelism follows lm-eval's ``hf`` model: under
-``accelerate launch`` each process takes its rank's share of the requests.
+protocol (``backends``). Under ``torchrun`` / ``accelerate launch`` the ranks pool their
+requests and split the work so that the scores equal one process's (``data_parallel``).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
-import os
-from datetime import timedelta
 from typing import Any
 
 import torch
@@ -33,6 +32,7 @@ from tqdm import tqdm
 from lm_eval_statetrack.models.backends import load_backend
 from lm_eval_statetrack.models.backends.base import resolve_dtype, snapshot_sha
 from lm_eval_statetrack.models.batching import BatchSizer, Counters, split_sorted
+from lm_eval_statetrack.models.data_parallel import Ranks, owners
 from lm_eval_statetrack.models.generation import Decoding, generate_batch
 from lm_eval_statetrack.models.options import (
     AdapterOptions,
@@ -40,7 +40,8 @@ from lm_eval_statetrack.models.options import (
     parse_options,
 )
 from lm_eval_statetrack.models.prefix_scorer import MAX_STEPS, PrefixScorer
-from lm_eval_statetrack.models.trie import build_tree
+from lm_eval_statetrack.models.resume import save_batch
+from lm_eval_statetrack.models.trie import Need, Node, build_tree
 from lm_eval_statetrack.models.util import logger
 from lm_eval_statetrack.models.verify import default_tolerance, verify_scores
 
@@ -70,6 +71,31 @@ def resolve_device(device: str | None) -> torch.device:
 
 def _label(request) -> str:
     return f"task {request.task_name} doc {request.doc_id}"
+
+
+def _total(needs: list[Need]) -> tuple[float, bool]:
+    """A request's (log-likelihood, greedy) from its needs."""
+    return sum(n.logp for n in needs), all(n.greedy for n in needs)
+
+
+def _below(roots: list[Node]) -> list[Node]:
+    """``roots`` and every node under them, in a fixed order (the same on every rank)."""
+    out, stack = [], list(reversed(roots))
+    while stack:
+        node = stack.pop()
+        out.append(node)
+        stack.extend(reversed(node.children))
+    return out
+
+
+def _finished_by(batch_needs: list[list[Need]], requests: list[list[Need]]) -> dict[int, list[int]]:
+    """For each first batch, the requests whose last need it computes."""
+    batch_of = {id(n): b for b, needs in enumerate(batch_needs) for n in needs}
+    out: dict[int, list[int]] = {}
+    for j, needs in enumerate(requests):
+        if needs:
+            out.setdefault(max(batch_of[id(n)] for n in needs), []).append(j)
+    return out
 
 
 class StateTrackLM(TemplateLM):
@@ -128,17 +154,10 @@ class StateTrackLM(TemplateLM):
     # ---- set-up ---------------------------------------------------------------------
 
     def _setup_processes(self, device: str | None) -> None:
-        """One process, or one rank of ``accelerate launch`` (data parallel)."""
-        if int(os.environ.get("WORLD_SIZE", "1")) > 1:
-            from accelerate import Accelerator, InitProcessGroupKwargs
-
-            handler = InitProcessGroupKwargs(timeout=timedelta(weeks=52))
-            self.accelerator = Accelerator(kwargs_handlers=[handler])
-            self._device = self.accelerator.device
-            self._rank = self.accelerator.process_index
-            self._world_size = self.accelerator.num_processes
-        else:
-            self._device = resolve_device(device)
+        """One process, or one rank of ``torchrun`` / ``accelerate launch``."""
+        self.ranks = Ranks(resolve_device(device))
+        self._device = self.ranks.device
+        self._rank, self._world_size = self.ranks.rank, self.ranks.world_size
 
     def _load_tokenizer(self):
         from transformers import AutoTokenizer
@@ -199,18 +218,21 @@ class StateTrackLM(TemplateLM):
         return self.tokenizer.name_or_path.replace("/", "__")
 
     def all_gather(self, tensor: torch.Tensor) -> torch.Tensor:
-        return self.accelerator.gather(tensor) if self.world_size > 1 else tensor
+        return self.ranks.all_gather(tensor)
 
     def gather_object(self, obj, dst: int = 0):
-        if self.world_size <= 1:
-            return [obj]
-        result = [None] * self.world_size if self.rank == dst else None
-        torch.distributed.gather_object(obj=obj, object_gather_list=result, dst=dst)
-        return result
+        return self.ranks.gather_object(obj, dst)
 
     def barrier(self) -> None:
-        if self.world_size > 1:
-            self.accelerator.wait_for_everyone()
+        self.ranks.barrier(self._join)
+
+    def _join(self, call: str) -> None:
+        """Take part, with no requests, in a call the other ranks run (this rank's
+        requests were all in lm-eval's cache)."""
+        if call == "score":
+            self._score([], [])
+        else:
+            self.generate_until([])
 
     def tok_encode(
         self, string: str, add_special_tokens: bool | None = None, **kwargs
@@ -363,9 +385,11 @@ class StateTrackLM(TemplateLM):
         )
         return self._fitted(ctx, self.max_length + 1 - len(cont), problem)
 
-    def _score(
-        self, encoded: list[Encoded], labels: list[str], disable_tqdm: bool = False
-    ) -> list[tuple[float, bool]]:
+    def _fit_requests(
+        self, encoded: list[Encoded], labels: list[str]
+    ) -> tuple[list[list[int]], list[list[int]], list[int]]:
+        """Contexts fitted to max_length and continuations of the requests that have a
+        continuation, and their positions in ``encoded``."""
         contexts, conts, index = [], [], []
         for i, ((_, _), ctx, cont) in enumerate(encoded):
             if cont and not ctx:
@@ -380,28 +404,95 @@ class StateTrackLM(TemplateLM):
         trimmed = sum(len(c) < len(encoded[i][1]) for c, i in zip(contexts, index))
         if trimmed:
             logger.warning("statetrack: truncation=left shortened %d contexts", trimmed)
+        return contexts, conts, index
+
+    def _score(
+        self, encoded: list[Encoded], labels: list[str], disable_tqdm: bool = False
+    ) -> list[tuple[float, bool]]:
+        """Score through one prefix tree of all ranks' requests; this rank runs its share
+        of the first batches, and the ranks swap the log-probabilities (``data_parallel``).
+        Results go to lm-eval's cache as each batch finishes (``resume``)."""
+        ranks = self.ranks
+        ranks.start("score")
+        shares = ranks.exchange(
+            "score:requests", lambda: (*self._fit_requests(encoded, labels), len(encoded))
+        )
+        contexts, conts, index, _ = shares[ranks.rank]
+        first = sum(len(share[0]) for share in shares[: ranks.rank])
         tree = build_tree(
-            contexts,
-            conts,
+            [c for share in shares for c in share[0]],
+            [k for share in shares for k in share[1]],
             share=self.reuse,
             min_shared=MIN_SHARED,
             max_steps=None if self.backend.continues_multi_token else MAX_STEPS,
         )
+        mine = tree.requests[first : first + len(index)]
         before = self.counters.tokens_forwarded
         unique = tree.unique_tokens
         self.counters.unique_tokens += unique
-        self.counters.requests += len(encoded)
-        bar = tqdm(
-            total=len(tree.nodes()),
-            disable=disable_tqdm or self.rank != 0,
-            desc="statetrack prefix-tree nodes",
-        )
+        n_requests = sum(share[3] for share in shares)
+        self.counters.requests += n_requests
         scorer = PrefixScorer(self.backend, self.sizer, self.counters, self._pad_id(), self.reuse)
-        scorer.run(tree, bar.update)
-        bar.close()
+        batches = scorer.first_batches(tree)
+        below = [_below(batch) for batch in batches]
+        needs = [[n for node in nodes for n in node.needs.values()] for nodes in below]
+        owner = owners([sum(len(n.tokens) for n in nodes) for nodes in below], ranks.world_size)
+        ours = [b for b, rank in enumerate(owner) if rank == ranks.rank]
+        finished_by = _finished_by(needs, mine) if ranks.world_size == 1 else {}
+
+        def run_ours() -> tuple[list[list[tuple[float, bool]]], tuple[int, int]]:
+            bar = tqdm(
+                total=sum(len(below[b]) for b in ours),
+                disable=disable_tqdm or self.rank != 0,
+                desc="statetrack prefix-tree nodes",
+            )
+            calls = self.counters.forward_calls
+            for b in ours:
+                scorer.run(tree, bar.update, roots=batches[b])
+                self._save_scores(encoded, index, mine, finished_by.get(b, []))
+            bar.close()
+            done = self.counters.tokens_forwarded - before, self.counters.forward_calls - calls
+            return [[(n.logp, n.greedy) for n in needs[b]] for b in ours], done
+
+        for rank, (values, (forwarded, calls)) in enumerate(
+            ranks.exchange("score:results", run_ours)
+        ):
+            if rank == ranks.rank:
+                continue
+            self.counters.tokens_forwarded += forwarded
+            self.counters.forward_calls += calls
+            theirs = [b for b, r in enumerate(owner) if r == rank]
+            for b, batch_values in zip(theirs, values, strict=True):
+                for need, (logp, greedy) in zip(needs[b], batch_values, strict=True):
+                    need.logp, need.greedy = logp, greedy
+        finish = lambda: self._finish_scores(encoded, labels, contexts, conts, index, mine)  # noqa: E731
+        results = ranks.exchange("score:finish", finish)[ranks.rank]
+        logger.info(
+            "statetrack: %d requests, %d unique tokens, %d tokens forwarded (%.3f per unique "
+            "token)",
+            n_requests,
+            unique,
+            self.counters.tokens_forwarded - before,
+            (self.counters.tokens_forwarded - before) / max(unique, 1),
+        )
+        return results
+
+    def _save_scores(
+        self, encoded: list[Encoded], index: list[int], needs: list[list[Need]], which: list[int]
+    ) -> None:
+        """Cache the finite results of requests ``which`` (positions in ``index``)."""
+        items = []
+        for j in which:
+            strings, answer = encoded[index[j]][0], _total(needs[j])
+            if strings[0] is not None and math.isfinite(answer[0]):
+                items.append((strings, answer))
+        save_batch(self.cache_hook, "loglikelihood", items)
+
+    def _finish_scores(self, encoded, labels, contexts, conts, index, needs):
+        """Results in request order: checked finite, verified if asked, cached."""
         results: list[tuple[float, bool]] = [(0.0, True)] * len(encoded)
-        for i, needs in zip(index, tree.requests):
-            value = sum(n.logp for n in needs)
+        for i, request_needs in zip(index, needs):
+            value, greedy = _total(request_needs)
             if not math.isfinite(value):
                 (context, continuation), _, _ = encoded[i]
                 raise FloatingPointError(
@@ -409,7 +500,7 @@ class StateTrackLM(TemplateLM):
                     f"{(context or '')[-80:]!r}, continuation {continuation!r}); backend="
                     f"{self.backend.name}, dtype={self.dtype}. Try dtype=float32."
                 )
-            results[i] = (value, all(n.greedy for n in needs))
+            results[i] = (value, greedy)
         if self.options.verify:
             kept = [(contexts[j], conts[j]) for j in range(len(index))]
             self.verified += verify_scores(
@@ -420,17 +511,13 @@ class StateTrackLM(TemplateLM):
                 self.tolerance,
                 lambda j: labels[index[j]],
             )
-        for (strings, _, _), answer in zip(encoded, results):
-            if strings[0] is not None:
-                self.cache_hook.add_partial("loglikelihood", strings, answer)
-        logger.info(
-            "statetrack: %d requests, %d unique tokens, %d tokens forwarded (%.3f per unique "
-            "token)",
-            len(encoded),
-            unique,
-            self.counters.tokens_forwarded - before,
-            (self.counters.tokens_forwarded - before) / max(unique, 1),
-        )
+        saved = set(index) if self.ranks.world_size == 1 else set()  # batch by batch
+        items = [
+            (strings, result)
+            for i, ((strings, _, _), result) in enumerate(zip(encoded, results))
+            if strings[0] is not None and i not in saved
+        ]
+        save_batch(self.cache_hook, "loglikelihood", items)
         return results
 
     def _pad_id(self) -> int:
@@ -491,27 +578,76 @@ class StateTrackLM(TemplateLM):
         return Decoding(frozenset(eos_ids), penalty, min_new)
 
     def generate_until(self, requests, disable_tqdm: bool = False) -> list[str]:
-        groups: dict[str, list[int]] = {}
-        settings: dict[str, Decoding] = {}
-        for i, request in enumerate(requests):
-            kwargs = normalize_gen_kwargs(request.args[1], self.max_gen_toks)
-            key = json.dumps(kwargs, sort_keys=True, default=str)
-            if key not in groups:
-                settings[key] = self._decoding(kwargs, _label(request))
-            groups.setdefault(key, []).append(i)
+        """Greedy continuations. Each distinct (prompt, settings) of all ranks is decoded
+        once, in batches of similar prompt length; each rank decodes its share of the
+        batches and the ranks swap the tokens (``data_parallel``)."""
+        ranks = self.ranks
+        ranks.start("generate")
+        shares = ranks.exchange("generate:requests", lambda: self._gen_items(requests))
+        distinct = sorted(
+            {item for share in shares for item in share}, key=lambda it: (it[0], len(it[1]), it[1])
+        )
+        batches: list[list[tuple[str, tuple[int, ...]]]] = []
+        for _, group in itertools.groupby(distinct, key=lambda it: it[0]):
+            batches += split_sorted(list(group), lambda it: len(it[1]), self.sizer.size, MAX_STEPS)
+        weights = [
+            sum(len(t) + json.loads(k)["max_gen_toks"] for k, t in batch) for batch in batches
+        ]
+        owner = owners(weights, ranks.world_size)
+        ours = [b for b, rank in enumerate(owner) if rank == ranks.rank]
+        local = shares[ranks.rank]
         eos = self.tok_decode([self.eot_token_id], skip_special_tokens=False)
-        out = [""] * len(requests)
-        bar = tqdm(total=len(requests), disable=disable_tqdm or self.rank != 0, desc="statetrack")
-        for key, members in groups.items():
-            kwargs = json.loads(key)
-            until = handle_stop_sequences(kwargs.get("until"), eos=eos)
-            max_new = kwargs["max_gen_toks"]
-            contexts = {i: self._gen_context(requests[i], max_new) for i in members}
-            done = self._generate_group(contexts, until, max_new, settings[key], bar.update)
-            for i, tokens in done.items():
-                out[i] = self._answer_text(tokens, until)
-                self.cache_hook.add_partial("generate_until", requests[i].args, out[i])
-        bar.close()
+
+        def text(item: tuple[str, tuple[int, ...]], tokens: list[int]) -> str:
+            until = handle_stop_sequences(json.loads(item[0]).get("until"), eos=eos)
+            return self._answer_text(tokens, until)
+
+        counts = ("tokens_forwarded", "forward_calls", "generated_tokens")
+        before = [getattr(self.counters, c) for c in counts]
+
+        def run_ours() -> tuple[list[list[list[int]]], list[int]]:
+            bar = tqdm(
+                total=sum(len(batches[b]) for b in ours),
+                disable=disable_tqdm or self.rank != 0,
+                desc="statetrack",
+            )
+            out = []
+            for b in ours:
+                kwargs = json.loads(batches[b][0][0])
+                until = handle_stop_sequences(kwargs.get("until"), eos=eos)
+                decoding = self._decoding(kwargs, "a generate_until request")
+                tokens = self._decode(
+                    [list(t) for _, t in batches[b]], until, kwargs["max_gen_toks"], decoding
+                )
+                out.append(tokens)
+                bar.update(len(batches[b]))
+                if ranks.world_size == 1:
+                    done = dict(zip(batches[b], tokens))
+                    save_batch(
+                        self.cache_hook,
+                        "generate_until",
+                        [
+                            (r.args, text(it, done[it]))
+                            for r, it in zip(requests, local)
+                            if it in done
+                        ],
+                    )
+            bar.close()
+            return out, [getattr(self.counters, c) - b for c, b in zip(counts, before)]
+
+        decoded: dict[tuple[str, tuple[int, ...]], list[int]] = {}
+        for rank, (values, done) in enumerate(ranks.exchange("generate:results", run_ours)):
+            if rank != ranks.rank:
+                for c, n in zip(counts, done):
+                    setattr(self.counters, c, getattr(self.counters, c) + n)
+            theirs = [b for b, r in enumerate(owner) if r == rank]
+            for b, tokens in zip(theirs, values, strict=True):
+                decoded.update(zip(batches[b], tokens))
+        out = [text(item, decoded[item]) for item in local]
+        if ranks.world_size > 1:
+            save_batch(
+                self.cache_hook, "generate_until", [(r.args, t) for r, t in zip(requests, out)]
+            )
         logger.info(
             "statetrack: generation so far: %d tokens generated, %d forwarded",
             self.counters.generated_tokens,
@@ -529,44 +665,42 @@ class StateTrackLM(TemplateLM):
         text = self.tok_decode(tokens[ends[-1] + 1 :] if ends else tokens).lstrip()
         return postprocess_generated_text(text, until, None)
 
-    def _generate_group(
-        self,
-        contexts: dict[int, list[int]],
-        until: list[str],
-        max_new: int,
-        decoding: Decoding,
-        progress,
-    ) -> dict[int, list[int]]:
-        """Batches of similar context length (all rows step together once one of them
-        generates), halved on out-of-memory with ``batch_size=auto``."""
+    def _gen_items(self, requests) -> list[tuple[str, tuple[int, ...]]]:
+        """Per request: its decoding settings (as a key: the normalised generation kwargs,
+        checked by ``_decoding``) and its fitted prompt tokens."""
+        items = []
+        for request in requests:
+            kwargs = normalize_gen_kwargs(request.args[1], self.max_gen_toks)
+            self._decoding(kwargs, _label(request))
+            key = json.dumps(kwargs, sort_keys=True, default=str)
+            items.append((key, tuple(self._gen_context(request, kwargs["max_gen_toks"]))))
+        return items
 
-        def batches(items: list[int]) -> list[list[int]]:
-            items = sorted(items, key=lambda i: len(contexts[i]))
-            runs = split_sorted(items, lambda i: len(contexts[i]), self.sizer.size, MAX_STEPS)
-            return runs[::-1]
-
-        queue, out = batches(list(contexts)), {}
-        while queue:
-            batch = queue.pop()
-            try:
-                tokens = generate_batch(
-                    self.backend,
-                    [contexts[i] for i in batch],
-                    max_new,
-                    until,
-                    decoding,
-                    lambda t: self.tok_decode(t, skip_special_tokens=False),
-                    self.counters,
-                    reuse=self.reuse,
-                )
-            except RuntimeError as exc:
-                if not self.sizer.back_off(exc, len(batch)):
-                    raise
-                queue.extend(batches(batch))
-                continue
-            out.update(zip(batch, tokens))
-            progress(len(batch))
-        return out
+    def _decode(
+        self, contexts: list[list[int]], until: list[str], max_new: int, decoding: Decoding
+    ) -> list[list[int]]:
+        """One batch (contexts sorted by length); halved on out-of-memory with
+        ``batch_size=auto``. Generated token ids per context."""
+        try:
+            return generate_batch(
+                self.backend,
+                contexts,
+                max_new,
+                until,
+                decoding,
+                lambda t: self.tok_decode(t, skip_special_tokens=False),
+                self.counters,
+                reuse=self.reuse,
+            )
+        except RuntimeError as exc:
+            if not self.sizer.back_off(exc, len(contexts)):
+                raise
+        size = self.sizer.size
+        return [
+            tokens
+            for i in range(0, len(contexts), size)
+            for tokens in self._decode(contexts[i : i + size], until, max_new, decoding)
+        ]
 
     def _gen_context(self, request, max_new: int) -> list[int]:
         tokens = self.tok_encode(request.args[0]) or [self.prefix_token_id]

@@ -50,6 +50,20 @@ class AdapterOptions:
 
 VALID_KEYS = tuple(f.name for f in fields(AdapterOptions))
 
+# lm-eval ``hf`` model_args that statetrack does not take, and what to do instead.
+UNSUPPORTED = {
+    "parallelize": "one model split over several GPUs would move every reused prefix state "
+    "between devices. Run data parallel instead (torchrun --nproc_per_node N -m lm_eval or "
+    "accelerate launch -m lm_eval: one model copy per GPU), or use --model hf for a model "
+    "that does not fit one device",
+    "gguf_file": "load it once with transformers (AutoModelForCausalLM.from_pretrained(dir, "
+    "gguf_file=...)), save_pretrained it, and pass that directory as pretrained=",
+    "peft": "merge the adapter into its base model (peft's merge_and_unload()), "
+    "save_pretrained it, and pass that directory as pretrained=",
+    "add_bos_token": "not implemented: statetrack encodes as lm-eval's hf model does "
+    "without it (the tokenizer's own special-token setting); use --model hf",
+}
+
 
 def _bool(key: str, value: Any) -> bool:
     if isinstance(value, bool):
@@ -134,6 +148,12 @@ def merge_run_settings(
 def parse_options(kwargs: dict[str, Any]) -> AdapterOptions:
     """Typed options from lm-eval's keyword arguments; ``None`` values mean unset."""
     given = {k: v for k, v in kwargs.items() if v is not None}
+    if str(given.get("parallelize", "false")).lower() in ("false", "0", "no"):
+        given.pop("parallelize", None)  # the default: nothing to refuse
+    refused = sorted(set(given) & set(UNSUPPORTED))
+    if refused:
+        key = refused[0]
+        raise ValueError(f"--model statetrack does not take {key}=: {UNSUPPORTED[key]}.")
     unknown = sorted(set(given) - set(VALID_KEYS))
     if unknown:
         raise ValueError(

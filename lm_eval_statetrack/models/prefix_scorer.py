@@ -54,9 +54,21 @@ class PrefixScorer:
         self.reuse = reuse
         self.rows_running = 0  # rows of the forward under way: what an OOM backs off from
 
-    def run(self, tree: PrefixTree, progress: Callable[[int], Any] | None = None) -> None:
-        """Run every node; ``progress(n)`` is called as batches of ``n`` nodes finish."""
-        stack = self._batches(_Job(tree.root.children, None, [], 0))[::-1]
+    def first_batches(self, tree: PrefixTree) -> list[list[Node]]:
+        """The root children in the batches ``run`` starts from, in its order; each batch
+        with everything below it is independent of the others."""
+        return [job.nodes for job in self._batches(_Job(tree.root.children, None, [], 0))]
+
+    def run(
+        self,
+        tree: PrefixTree,
+        progress: Callable[[int], Any] | None = None,
+        roots: list[Node] | None = None,
+    ) -> None:
+        """Run every node (or those of one of ``first_batches`` and below it: ``roots``);
+        ``progress(n)`` is called as batches of ``n`` nodes finish."""
+        roots = tree.root.children if roots is None else roots
+        stack = self._batches(_Job(roots, None, [], 0))[::-1]
         with torch.no_grad():
             while stack:
                 job = stack.pop()
