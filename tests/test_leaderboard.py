@@ -204,7 +204,7 @@ def test_out_is_replaced_whole_and_a_foreign_folder_is_refused(edited, tmp_path,
     rc, text = _build(capsys, str(folder / "a-original.json.gz"), "--out", str(foreign))
     assert rc == 2 and "--out" in text and "refusing to replace" in text
     assert [p.name for p in foreign.iterdir()] == ["mine.txt"]
-    rc, text = _build(capsys, str(folder), "--out", str(folder))
+    rc, text = _build(capsys, str(out / "submissions"), "--out", str(out))
     assert rc == 2 and "would delete" in text
     rc, text = _build(capsys, str(folder))
     assert rc == 2 and "--out DIR is required" in text
@@ -230,7 +230,7 @@ def test_init_writes_a_repository_whose_workflow_runs_the_real_cli(tmp_path, cap
     assert any(c.startswith("statetrack leaderboard submissions --out ") for c in commands)
     parser = build_parser()
     for command in commands:  # each parses with our CLI, "$f" standing for a file
-        words = command.replace('"$f"', "submissions/x.json.gz").split()[1:]
+        words = command.split("||")[0].replace('"$f"', "submissions/x.json.gz").split()[1:]
         parser.parse_args(words)
     from lm_eval_statetrack import __version__
 
