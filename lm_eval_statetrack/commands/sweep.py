@@ -60,9 +60,10 @@ def run(args: argparse.Namespace) -> int:
         raise SystemExit(f"statetrack sweep: {err}") from err
     table = run_sweep(sweep, args.out, jobs=args.jobs)
     plot = plot_min_layers(table, sweep, args.out / "min_layers.png")
-    print("\nminimum layers reaching the threshold (blank: none up to --max-layers):")
+    print(f"\nminimum layers above the threshold (>{sweep.max_layers}: none up to --max-layers):")
     for row in table:
-        layers = row["min_layers"] or f">{sweep.max_layers}"
-        print(f"  {row['arch']:12s} {row['variant']:6s} len {row['length']:4d}: {layers}")
+        print(
+            f"  {row['arch']:12s} {row['variant']:6s} len {row['length']:4d}: {row['min_layers']}"
+        )
     print(f"wrote {args.out / 'runs.csv'}, {args.out / 'min_layers.csv'}, {plot}")
     return 0
