@@ -105,45 +105,62 @@ def _done(path: Path) -> dict[tuple, dict]:
         return {(r["arch"], r["variant"], int(r["length"]), int(r["layers"])): r for r in reader}
 
 
-def search_depth(job: tuple[SweepConfig, str, str, dict]) -> list[dict]:
-    """The depth search of one (arch, group) over every length. ``done`` maps
-    (length, layers) to runs already in the CSV, which are reused, not retrained."""
+def append_run(path: Path, row: dict) -> None:
+    """One whole line per run, written under a lock as soon as the run ends: searches run
+    in parallel processes, and a sweep stopped at any moment leaves only complete rows."""
+    import fcntl
+    import io
+
+    line = io.StringIO()
+    csv.DictWriter(line, fieldnames=RUN_FIELDS).writerow(row)
+    with path.open("a", newline="") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        f.write(line.getvalue())
+        f.flush()
+        fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def search_depth(job: tuple[SweepConfig, str, str, int, dict, Path]) -> list[dict]:
+    """The depth search of one (arch, group, length), upwards from one layer. ``done``
+    maps depths to runs already in the CSV, which are reused, not retrained; new runs are
+    appended to ``runs_path`` as they end."""
     from lm_eval_statetrack.training.architectures import compute_path
     from lm_eval_statetrack.training.trainer import train
 
-    sweep, arch, variant, done = job
+    sweep, arch, variant, length, done, runs_path = job
     rows = []
-    for length in sorted(sweep.lengths):
-        for layers in range(1, sweep.max_layers + 1):
-            row = done.get((length, layers))
-            if row is None:
-                result = train(sweep.run_config(arch, variant, length, layers), progress=False)
-                acc = test_accuracy(result.model, variant, length, sweep.test_docs)
-                row = {
-                    "arch": arch,
-                    "variant": variant,
-                    "length": length,
-                    "layers": layers,
-                    "width": result.config.width,
-                    "test_acc": round(acc, 4),
-                    "val_acc": round(result.val_acc[length], 4),
-                    "steps": result.steps,
-                    "seconds": round(result.seconds, 1),
-                    "cpu_seconds": round(result.cpu_seconds, 1),
-                    "parameters": result.summary()["parameters"],
-                    "path": compute_path(result.model, result.config.device),
-                }
-                rows.append(row)
-            if float(row["test_acc"]) > sweep.threshold:
-                break
+    for layers in range(1, sweep.max_layers + 1):
+        row = done.get(layers)
+        if row is None:
+            result = train(sweep.run_config(arch, variant, length, layers), progress=False)
+            acc = test_accuracy(result.model, variant, length, sweep.test_docs)
+            row = {
+                "arch": arch,
+                "variant": variant,
+                "length": length,
+                "layers": layers,
+                "width": result.config.width,
+                "test_acc": round(acc, 4),
+                "val_acc": round(result.val_acc[length], 4),
+                "steps": result.steps,
+                "seconds": round(result.seconds, 1),
+                "cpu_seconds": round(result.cpu_seconds, 1),
+                "parameters": result.summary()["parameters"],
+                "path": compute_path(result.model, result.config.device),
+            }
+            append_run(runs_path, row)
+            rows.append(row)
+        if float(row["test_acc"]) > sweep.threshold:
+            break
     return rows
 
 
 def run_sweep(
     sweep: SweepConfig, out_dir: str | Path, jobs: int = 1, log: Callable[[str], None] = print
 ) -> list[dict]:
-    """Train the grid, ``jobs`` (arch, group) searches at a time, resuming from
-    ``runs.csv``; write ``min_layers.csv`` and return its rows."""
+    """Train the grid, ``jobs`` (arch, group, length) searches at a time in the order of
+    ``archs``, ``variants`` and ``lengths``, resuming from ``runs.csv``; write
+    ``min_layers.csv`` and return its rows."""
     from lm_eval_statetrack.training.parallel import imap_unordered
 
     sweep.validate()
@@ -151,26 +168,31 @@ def run_sweep(
     out.mkdir(parents=True, exist_ok=True)
     runs_path = out / "runs.csv"
     done = _done(runs_path)
-    pairs = [(arch, variant) for arch in sweep.archs for variant in sweep.variants]
+    if not runs_path.exists():
+        with runs_path.open("w", newline="") as f:
+            csv.DictWriter(f, fieldnames=RUN_FIELDS).writeheader()
     work = [
-        (sweep, arch, variant, {k[2:]: r for k, r in done.items() if k[:2] == (arch, variant)})
-        for arch, variant in pairs
+        (
+            sweep,
+            arch,
+            variant,
+            length,
+            {k[3]: r for k, r in done.items() if k[:3] == cell},
+            runs_path,
+        )
+        for arch in sweep.archs
+        for variant in sweep.variants
+        for length in sorted(sweep.lengths)
+        for cell in [(arch, variant, length)]
     ]
-    new_file = not runs_path.exists()
-    with runs_path.open("a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=RUN_FIELDS)
-        if new_file:
-            writer.writeheader()
-        for rows in imap_unordered(search_depth, work, jobs):
-            for row in rows:
-                done[(row["arch"], row["variant"], row["length"], row["layers"])] = row
-                writer.writerow(row)
-                log(
-                    f"{row['arch']:12s} {row['variant']:6s} len {row['length']:4d} "
-                    f"layers {row['layers']}: test acc {row['test_acc']:.3f} "
-                    f"({row['steps']} steps, {row['cpu_seconds']:.0f} CPU s, {row['path']})"
-                )
-            f.flush()
+    for rows in imap_unordered(search_depth, work, jobs):
+        for row in rows:
+            done[(row["arch"], row["variant"], row["length"], row["layers"])] = row
+            log(
+                f"{row['arch']:12s} {row['variant']:6s} len {row['length']:4d} "
+                f"layers {row['layers']}: test acc {row['test_acc']:.3f} "
+                f"({row['steps']} steps, {row['cpu_seconds']:.0f} CPU s, {row['path']})"
+            )
     table = min_layers(done, sweep)
     write_min_layers(table, out / "min_layers.csv")
     return table
