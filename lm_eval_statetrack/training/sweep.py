@@ -77,7 +77,9 @@ class SweepConfig:
             base,
             arch=arch,
             variant=variant,
-            lengths=tuple(n for n in self.lengths if n <= length) if self.curriculum else (length,),
+            lengths=tuple(sorted(n for n in self.lengths if n <= length))
+            if self.curriculum
+            else (length,),
             layers=layers,
             curriculum=self.curriculum,
             width=self.widths.get(arch),
@@ -158,9 +160,10 @@ def search_depth(job: tuple[SweepConfig, str, str, int, dict, Path]) -> list[dic
 def run_sweep(
     sweep: SweepConfig, out_dir: str | Path, jobs: int = 1, log: Callable[[str], None] = print
 ) -> list[dict]:
-    """Train the grid, ``jobs`` (arch, group, length) searches at a time in the order of
-    ``archs``, ``variants`` and ``lengths``, resuming from ``runs.csv``; write
-    ``min_layers.csv`` and return its rows."""
+    """Train the grid, ``jobs`` (arch, group, length) searches at a time, resuming from
+    ``runs.csv``; write ``min_layers.csv`` and return its rows. Searches start length by
+    length in the order ``lengths`` are given (``4,8,16,2`` leaves 2 for last), each
+    length arch by arch, group by group; the order changes no run's config."""
     from lm_eval_statetrack.training.parallel import imap_unordered
 
     sweep.validate()
