@@ -42,6 +42,14 @@ def test_bad_train_configs_fail_before_training(tmp_path, argv, message):
     assert not (tmp_path / "ck").exists()
 
 
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA machine would train")
+def test_sweep_on_cuda_without_a_gpu_fails_before_training(tmp_path):
+    with pytest.raises(SystemExit) as err:
+        statetrack(["sweep", "--archs", "ids4", "--device", "cuda", "--out", str(tmp_path)])
+    assert "--device cuda but CUDA is not available" in str(err.value)
+    assert not (tmp_path / "runs.csv").exists()
+
+
 def test_bad_sweep_config_fails_before_training(tmp_path):
     with pytest.raises(SystemExit) as err:
         statetrack(["sweep", "--archs", "lstm,deltanet", "--out", str(tmp_path)])

@@ -171,9 +171,11 @@ test words of their length, with a label at every position (the running product)
 the test split.
 
 **Regenerate:** `statetrack train --references` (or `--only NAME`), CPU only, one thread.
-Validation accuracy below is final-state accuracy on 128 held-out *training-side* words
-per length at the end of training; test accuracy through lm-eval is what `make demo`
-prints.
+Validation accuracy below is final-state accuracy on 128 validation words per length at
+the end of training, drawn from the training side (`val_split="train"` in `training.json`:
+the training stream could also produce them, though at 60^4 words or more per length it
+rarely does; new runs default to a held-out split training never draws); test accuracy
+through lm-eval is what `make demo` prints.
 
 {table}
 
