@@ -174,19 +174,10 @@ def run_sweep(
     if not runs_path.exists():
         with runs_path.open("w", newline="") as f:
             csv.DictWriter(f, fieldnames=RUN_FIELDS).writeheader()
+    cells = [(a, v, n) for n in sweep.lengths for a in sweep.archs for v in sweep.variants]
     work = [
-        (
-            sweep,
-            arch,
-            variant,
-            length,
-            {k[3]: r for k, r in done.items() if k[:3] == cell},
-            runs_path,
-        )
-        for arch in sweep.archs
-        for variant in sweep.variants
-        for length in sorted(sweep.lengths)
-        for cell in [(arch, variant, length)]
+        (sweep, *cell, {k[3]: r for k, r in done.items() if k[:3] == cell}, runs_path)
+        for cell in cells
     ]
     for rows in imap_unordered(search_depth, work, jobs):
         for row in rows:
