@@ -186,6 +186,12 @@ def test_sweep_writes_runs_min_layers_and_plot(tmp_path):
     statetrack(argv)  # resumes: nothing is retrained
     with (tmp_path / "runs.csv").open() as f:
         assert len(list(csv.DictReader(f))) == len(runs)
+    statetrack([*argv[:6], "8,4", *argv[7:], "--no-train"])  # length 4: never trained
+    with (tmp_path / "min_layers.csv").open() as f:
+        got = {r["length"]: r["min_layers"] for r in csv.DictReader(f)}
+    assert got == {"4": "not run", "8": row["min_layers"]}
+    with (tmp_path / "runs.csv").open() as f:
+        assert len(list(csv.DictReader(f))) == len(runs)
 
 
 @pytest.mark.slow

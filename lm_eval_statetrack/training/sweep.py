@@ -158,12 +158,17 @@ def search_depth(job: tuple[SweepConfig, str, str, int, dict, Path]) -> list[dic
 
 
 def run_sweep(
-    sweep: SweepConfig, out_dir: str | Path, jobs: int = 1, log: Callable[[str], None] = print
+    sweep: SweepConfig,
+    out_dir: str | Path,
+    jobs: int = 1,
+    log: Callable[[str], None] = print,
+    train: bool = True,
 ) -> list[dict]:
     """Train the grid, ``jobs`` (arch, group, length) searches at a time, resuming from
     ``runs.csv``; write ``min_layers.csv`` and return its rows. Searches start length by
     length in the order ``lengths`` are given (``4,8,16,2`` leaves 2 for last), each
-    length arch by arch, group by group; the order changes no run's config."""
+    length arch by arch, group by group; the order changes no run's config. ``train=False``
+    only tabulates the runs already there (the rest are "not run")."""
     from lm_eval_statetrack.training.parallel import imap_unordered
 
     sweep.validate()
@@ -178,6 +183,7 @@ def run_sweep(
     work = [
         (sweep, *cell, {k[3]: r for k, r in done.items() if k[:3] == cell}, runs_path)
         for cell in cells
+        if train
     ]
     for rows in imap_unordered(search_depth, work, jobs):
         for row in rows:
