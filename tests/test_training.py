@@ -14,7 +14,7 @@ from conftest import run_lm_eval
 from lm_eval_statetrack.cli import main as statetrack
 from lm_eval_statetrack.datasets import docs
 from lm_eval_statetrack.families.wordproblem import group_for
-from lm_eval_statetrack.training.data import BatchSampler
+from lm_eval_statetrack.training.data import BatchSampler, training_data
 from lm_eval_statetrack.training.references import REFERENCE_DIR
 from lm_eval_statetrack.training.run_config import TrainConfig
 from lm_eval_statetrack.training.symbols import ELEMENT_OFFSET, EQUALS_ID
@@ -40,6 +40,14 @@ def test_bad_train_configs_fail_before_training(tmp_path, argv, message):
         statetrack(["train", *argv, "--out", str(tmp_path / "ck")])
     assert message in str(err.value)
     assert not (tmp_path / "ck").exists()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="a CUDA machine would train")
+def test_sweep_on_cuda_without_a_gpu_fails_before_training(tmp_path):
+    with pytest.raises(SystemExit) as err:
+        statetrack(["sweep", "--archs", "ids4", "--device", "cuda", "--out", str(tmp_path)])
+    assert "--device cuda but CUDA is not available" in str(err.value)
+    assert not (tmp_path / "runs.csv").exists()
 
 
 def test_bad_sweep_config_fails_before_training(tmp_path):
@@ -76,6 +84,27 @@ def test_training_data_never_contains_a_test_word(variant, length):
                 assert row[t] - ELEMENT_OFFSET == perms.index(product)
             assert row[-1] == row[-2]
     assert len(seen) > 500
+
+
+def _streamed_words(sampler: BatchSampler, length: int, batches: int) -> set[tuple[int, ...]]:
+    return {w for _ in range(batches) for w in _decode(sampler.next([length])[0])}
+
+
+def test_held_out_validation_words_are_never_trained_on():
+    """S3 at length 4: 1296 words, 250 of them test words. Train-side validation words
+    (the bundled references' recipe) turn up in a few thousand training words; the
+    held-out split's never do, and it holds no test word either."""
+    test = {tuple(d["word"]) for d in docs("wordproblem", "s3", 4, "test")}
+    drawn = {}
+    for split in ("held_out", "train"):
+        config = TrainConfig(arch="ids4", variant="s3", lengths=(4,), seed=3, val_split=split)
+        sampler, val = training_data(config)
+        assert val[4] and not set(val[4]) & test
+        drawn[split] = (set(val[4]), _streamed_words(sampler, 4, 6))
+    held_out, stream = drawn["held_out"]
+    assert len(held_out) == 128 and len(stream) > 800 and not held_out & stream
+    train_side, stream = drawn["train"]
+    assert train_side & stream
 
 
 @pytest.mark.parametrize("arch", CPU_ARCHS)
@@ -151,9 +180,16 @@ def test_sweep_writes_runs_min_layers_and_plot(tmp_path):
     with (tmp_path / "min_layers.csv").open() as f:
         (row,) = list(csv.DictReader(f))
     passed = [r for r in runs if float(r["test_acc"]) > 0.9]
-    assert row["min_layers"] == (passed[0]["layers"] if passed else "")
+    assert row["min_layers"] == (passed[0]["layers"] if passed else ">2")
+    assert {r["path"] for r in runs} == {"torch"}
     assert (tmp_path / "min_layers.png").stat().st_size > 0
     statetrack(argv)  # resumes: nothing is retrained
+    with (tmp_path / "runs.csv").open() as f:
+        assert len(list(csv.DictReader(f))) == len(runs)
+    statetrack([*argv[:6], "8,4", *argv[7:], "--no-train"])  # length 4: never trained
+    with (tmp_path / "min_layers.csv").open() as f:
+        got = {r["length"]: r["min_layers"] for r in csv.DictReader(f)}
+    assert got == {"4": "not run", "8": row["min_layers"]}
     with (tmp_path / "runs.csv").open() as f:
         assert len(list(csv.DictReader(f))) == len(runs)
 
@@ -180,3 +216,21 @@ def test_reference_models_are_small_and_complete():
         }
     total = sum(f.stat().st_size for f in Path(REFERENCE_DIR).rglob("*") if f.is_file())
     assert total < 5 * 1024 * 1024
+
+
+def test_min_layers_tells_a_depth_beyond_reach_and_not_run_apart():
+    from lm_eval_statetrack.training.sweep import SweepConfig, min_layers
+
+    sweep = SweepConfig(archs=("ids4", "lstm"), variants=("s3",), lengths=(4, 8, 16), max_layers=3)
+    accs = {(4, 1): 0.5, (4, 2): 0.95, (8, 1): 0.4, (8, 2): 0.3, (8, 3): 0.2, (16, 1): 0.99}
+    done = {("ids4", "s3", n, k): {"test_acc": str(a)} for (n, k), a in accs.items()}
+    done[("lstm", "s3", 4, 1)] = {"test_acc": "0.2"}  # depths 2 and 3 not trained yet
+    got = {(r["arch"], r["length"]): r["min_layers"] for r in min_layers(done, sweep)}
+    assert got == {
+        ("ids4", 4): 2,
+        ("ids4", 8): ">3",
+        ("ids4", 16): 1,
+        ("lstm", 4): "not run",
+        ("lstm", 8): "not run",
+        ("lstm", 16): "not run",
+    }

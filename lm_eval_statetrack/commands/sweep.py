@@ -36,6 +36,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="train each model at its test length only (the paper's setup)",
     )
     parser.add_argument("--jobs", type=int, default=1, help="searches run side by side")
+    parser.add_argument(
+        "--no-train",
+        action="store_true",
+        help="train nothing: write min_layers.csv and the plot from runs.csv as it is",
+    )
     parser.add_argument("--out", type=Path, required=True, help="output folder (resumable)")
 
 
@@ -58,11 +63,12 @@ def run(args: argparse.Namespace) -> int:
         sweep.validate()
     except ValueError as err:
         raise SystemExit(f"statetrack sweep: {err}") from err
-    table = run_sweep(sweep, args.out, jobs=args.jobs)
+    table = run_sweep(sweep, args.out, jobs=args.jobs, train=not args.no_train)
     plot = plot_min_layers(table, sweep, args.out / "min_layers.png")
-    print("\nminimum layers reaching the threshold (blank: none up to --max-layers):")
+    print(f"\nminimum layers above the threshold (>{sweep.max_layers}: none up to --max-layers):")
     for row in table:
-        layers = row["min_layers"] or f">{sweep.max_layers}"
-        print(f"  {row['arch']:12s} {row['variant']:6s} len {row['length']:4d}: {layers}")
+        print(
+            f"  {row['arch']:12s} {row['variant']:6s} len {row['length']:4d}: {row['min_layers']}"
+        )
     print(f"wrote {args.out / 'runs.csv'}, {args.out / 'min_layers.csv'}, {plot}")
     return 0

@@ -18,6 +18,7 @@ def int_list(text: str) -> tuple[int, ...]:
 
 def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     """Settings shared by ``train`` and ``sweep`` (defaults: TrainConfig's)."""
+    from lm_eval_statetrack.training.data import VALIDATION_SPLITS
     from lm_eval_statetrack.training.run_config import TrainConfig
 
     d = TrainConfig(arch="lstm")
@@ -47,6 +48,13 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--eval-every", type=int, default=d.eval_every)
     parser.add_argument("--val-docs", type=int, default=d.val_docs)
+    parser.add_argument(
+        "--val-split",
+        choices=VALIDATION_SPLITS,
+        default=d.val_split,
+        help="held_out: validation words training never draws; train: train-side draws "
+        "(the bundled reference models' recipe)",
+    )
     parser.add_argument("--seed", type=int, default=d.seed)
     parser.add_argument("--device", default=d.device, help="cpu, cuda, cuda:1, ...")
     parser.add_argument(
@@ -66,6 +74,7 @@ def training_kwargs(args: argparse.Namespace) -> dict:
         "stage_steps",
         "eval_every",
         "val_docs",
+        "val_split",
         "seed",
         "device",
         "threads",

@@ -46,15 +46,19 @@ def _transformer(layers: int, width: int, state: int | None):
     return transformers.LlamaForCausalLM(config)
 
 
+def _has_module(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
 def _mamba(layers: int, width: int, state: int | None):
     """With the ``mambapy`` package installed (``[train]`` extra) transformers runs the
     selective scan as a parallel scan on CPU: 5x faster training at length 256 here."""
-    import importlib.util
-
     import transformers
 
     config = transformers.MambaConfig(
-        use_mambapy=importlib.util.find_spec("mambapy") is not None,
+        use_mambapy=_has_module("mambapy"),
         vocab_size=VOCAB_SIZE,
         hidden_size=width,
         state_size=state,
@@ -175,13 +179,32 @@ def get_architecture(name: str) -> Architecture:
     return ARCHITECTURES[name]
 
 
+def compute_path(model, device: str) -> str:
+    """Which implementation a model's training forward runs on ``device``, for the record:
+    transformers' Mamba takes mamba-ssm's CUDA kernels on a GPU when they are installed,
+    else mambapy's parallel scan when ``use_mambapy`` is set and mambapy is installed, else
+    its sequential scan (one step per token); every other architecture runs plain torch."""
+    if getattr(model.config, "model_type", None) != "mamba":
+        return "torch"
+    if device.startswith("cuda") and _has_module("mamba_ssm"):
+        return "mamba-ssm cuda kernels"
+    if model.config.use_mambapy and _has_module("mambapy"):
+        return "mambapy parallel scan"
+    return "sequential scan"
+
+
 def check_runtime(arch: Architecture, device: str) -> None:
     """Fail before training when the architecture cannot run here."""
-    if not arch.needs_cuda:
-        return
     import torch
 
-    if not device.startswith("cuda") or not torch.cuda.is_available():
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise ValueError(
+            f"--device {device} but CUDA is not available here (torch {torch.__version__}); "
+            "use --device cpu, or a machine with a GPU and a CUDA build of torch"
+        )
+    if not arch.needs_cuda:
+        return
+    if not device.startswith("cuda"):
         raise ValueError(
             f"--arch {arch.name} needs a CUDA GPU (flash-linear-attention's Triton kernels); "
             f"got device={device!r}, CUDA available: {torch.cuda.is_available()}. "

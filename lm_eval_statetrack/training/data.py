@@ -2,22 +2,28 @@
 
 Every word comes from :func:`~lm_eval_statetrack.families.wordproblem.sample_words` with
 ``split="train"`` and is then checked against the test words of its length, so a model
-never sees a word it is scored on. A sequence is the prompt's tokens (``g1 ... gL =``);
-its label at position t is the running product ``g1...gt`` and at ``=`` the final
-product, so the causal LM's prediction after ``=`` is exactly what lm-eval scores.
+never sees a word it is scored on, and (with held-out validation, the default) against the
+validation words that early stopping and the curriculum read. A sequence is the prompt's
+tokens (``g1 ... gL =``); its label at position t is the running product ``g1...gt`` and
+at ``=`` the final product, so the causal LM's prediction after ``=`` is exactly what
+lm-eval scores.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import TYPE_CHECKING
 
 import torch
 
 from lm_eval_statetrack.families.wordproblem import FAMILY, group_for, sample_words
 from lm_eval_statetrack.rng import seed_from
 from lm_eval_statetrack.training.symbols import ELEMENT_OFFSET, EQUALS_ID, SYMBOLS, VOCAB_SIZE
+
+if TYPE_CHECKING:
+    from lm_eval_statetrack.training.run_config import TrainConfig
 
 CHUNK = 2048  # training words drawn per generator call
 
@@ -43,13 +49,16 @@ def test_words(variant: str, length: int) -> frozenset[tuple[int, ...]]:
     return frozenset(sample_words(group, length, "test", FAMILY.test_docs))
 
 
-def train_words(variant: str, length: int, n: int, seed: int) -> list[tuple[int, ...]]:
-    """Up to n distinct training words (fewer only when the space is that small)."""
+def train_words(
+    variant: str, length: int, n: int, seed: int, exclude: frozenset = frozenset()
+) -> list[tuple[int, ...]]:
+    """Up to n distinct training words (fewer only when the space is that small), none of
+    them a test word or in ``exclude``."""
     if length < 1:
         raise ValueError(f"length must be >= 1, got {length}")
     banned = test_words(variant, length)
     words = sample_words(group_for(variant), length, "train", n, seed)
-    return [w for w in words if w not in banned]
+    return [w for w in words if w not in banned and w not in exclude]
 
 
 def encode(variant: str, words: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -70,6 +79,7 @@ class WordStream:
     variant: str
     length: int
     seed: int
+    exclude: frozenset = frozenset()  # words training must never see (the validation split)
 
     def __post_init__(self) -> None:
         self._buffer: list[tuple[int, ...]] = []
@@ -78,7 +88,7 @@ class WordStream:
     def take(self, n: int) -> list[tuple[int, ...]]:
         while len(self._buffer) < n:
             seed = seed_from("statetrack-train", self.seed, self._chunk)
-            fresh = train_words(self.variant, self.length, CHUNK, seed)
+            fresh = train_words(self.variant, self.length, CHUNK, seed, self.exclude)
             if not fresh:
                 raise ValueError(
                     f"no training words left for {self.variant} at length {self.length}: "
@@ -90,9 +100,38 @@ class WordStream:
         return out
 
 
-def validation_words(variant: str, length: int, n: int, seed: int) -> list[tuple[int, ...]]:
-    """Held-out words for early stopping: train-side draws (never test words)."""
-    return train_words(variant, length, n, seed_from("statetrack-validation", seed))
+VALIDATION_SPLITS = ("held_out", "train")
+
+
+@cache
+def held_out_words(variant: str, length: int, n: int) -> tuple[tuple[int, ...], ...]:
+    """The first n words of the generator's ``validation`` split that are not test words.
+    Like the test split it does not depend on the training seed; the training stream
+    leaves these words out, so early stopping reads words the model never trained on."""
+    banned = test_words(variant, length)
+    words = sample_words(group_for(variant), length, "validation", n + len(banned))
+    return tuple(w for w in words if w not in banned)[:n]
+
+
+def validation_words(
+    variant: str, length: int, n: int, seed: int, split: str = "held_out"
+) -> list[tuple[int, ...]]:
+    """Words for early stopping and the curriculum, never test words. ``held_out``: the
+    validation split (:func:`held_out_words`), which training never draws; ``train``:
+    draws from the training side, which the training stream can also produce (what the
+    bundled reference models were trained with, kept so that they retrain bit for bit)."""
+    if split not in VALIDATION_SPLITS:
+        raise ValueError(f"--val-split must be one of {VALIDATION_SPLITS}, got {split!r}")
+    if split == "train":
+        words = train_words(variant, length, n, seed_from("statetrack-validation", seed))
+    else:
+        words = list(held_out_words(variant, length, n))
+    if not words:
+        raise ValueError(
+            f"no validation words left for {variant} at length {length}: the test split "
+            "holds every word of that length; train on longer lengths"
+        )
+    return words
 
 
 class BatchSampler:
@@ -100,13 +139,25 @@ class BatchSampler:
     the same); the length is drawn (seeded) from the active lengths, which the trainer's
     curriculum widens as training goes."""
 
-    def __init__(self, variant: str, lengths: Sequence[int], batch_tokens: int, seed: int) -> None:
+    def __init__(
+        self,
+        variant: str,
+        lengths: Sequence[int],
+        batch_tokens: int,
+        seed: int,
+        exclude: Mapping[int, frozenset] | None = None,
+    ) -> None:
+        """``exclude`` maps a length to words its stream must leave out."""
         from lm_eval_statetrack.rng import StableRandom
 
         self.variant = variant
         self.batch_tokens = batch_tokens
         self._rng = StableRandom(seed_from("statetrack-lengths", seed))
-        self._streams = {L: WordStream(variant, L, seed_from(seed, L)) for L in lengths}
+        exclude = exclude or {}
+        self._streams = {
+            L: WordStream(variant, L, seed_from(seed, L), exclude.get(L, frozenset()))
+            for L in lengths
+        }
 
     def batch_size(self, length: int) -> int:
         return max(1, self.batch_tokens // (length + 1))
@@ -114,3 +165,23 @@ class BatchSampler:
     def next(self, active: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor]:
         length = self._rng.choice(list(active))
         return encode(self.variant, self._streams[length].take(self.batch_size(length)))
+
+
+def training_data(config: TrainConfig) -> tuple[BatchSampler, dict[int, list[tuple[int, ...]]]]:
+    """A run's batch sampler and its validation words per length; with ``held_out``
+    validation the sampler never draws a validation word (with ``train`` it is the stream
+    the bundled reference models were trained on, unchanged)."""
+    lengths = sorted(config.lengths)
+    val = {
+        L: validation_words(config.variant, L, config.val_docs, config.seed, config.val_split)
+        for L in lengths
+    }
+    held_out = {L: frozenset(words) for L, words in val.items()}
+    sampler = BatchSampler(
+        config.variant,
+        lengths,
+        config.batch_tokens,
+        config.seed,
+        exclude=held_out if config.val_split == "held_out" else None,
+    )
+    return sampler, val

@@ -33,6 +33,9 @@ class TrainConfig:
     stage_steps: int | None = None
     eval_every: int = 100
     val_docs: int = 128
+    # held_out: validation words from a split training never draws; train: draws the
+    # training stream can also produce (the bundled reference models' recipe)
+    val_split: str = "held_out"
     seed: int = 0
     device: str = "cpu"
     threads: int | None = 1  # CPU threads; 1 is fastest for these sizes on a shared machine
@@ -63,6 +66,7 @@ class TrainConfig:
         """Raise ``ValueError`` naming the bad setting and the fix; return self when valid."""
         from lm_eval_statetrack.families.wordproblem import FAMILY
         from lm_eval_statetrack.training.architectures import check_runtime, get_architecture
+        from lm_eval_statetrack.training.data import VALIDATION_SPLITS
 
         arch = get_architecture(self.arch)
         FAMILY.variant(self.variant)
@@ -82,6 +86,10 @@ class TrainConfig:
             ),
             (self.eval_every >= 1, f"--eval-every must be >= 1, got {self.eval_every}"),
             (self.val_docs >= 1, f"--val-docs must be >= 1, got {self.val_docs}"),
+            (
+                self.val_split in VALIDATION_SPLITS,
+                f"--val-split must be one of {VALIDATION_SPLITS}, got {self.val_split!r}",
+            ),
             (
                 self.threads is None or self.threads >= 1,
                 f"--threads must be >= 1, got {self.threads}",

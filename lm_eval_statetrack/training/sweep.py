@@ -7,12 +7,13 @@ solve it (IDS4 on A5 at length 8: chance at 1 and 2 layers after 1,500 steps, wh
 same layer reaches 100 % at length 256 with a curriculum), so by default a model for
 length L trains on the sweep's lengths up to L, shortest first (``curriculum=False``
 trains at L only). For each (architecture, group) the lengths are visited shortest first and
-depths tried upwards; the first depth whose test accuracy passes the threshold is that
-length's "minimum layers". Like the paper's figure, the search takes the minimum to never
-decrease with length: the next length starts at the depth that passed, and once no depth
-up to ``max_layers`` passes, longer lengths are recorded as beyond reach without training.
-Runs are appended to a CSV as they finish, so an interrupted sweep resumes where it
-stopped.
+depths tried upwards from one layer at every length; the first depth whose test accuracy
+passes the threshold is that length's "minimum layers". Every length is searched on its
+own, assuming nothing from the others: at length 2 the test words are multiplication-table
+entries that no training word contains (a longer word's prefixes contain every pair), so a
+model can fail there and pass at 4. Runs are appended to a CSV as they finish (with the
+implementation each one ran, e.g. Mamba's scan), so an interrupted sweep resumes where it
+stopped; ``min_layers.csv`` tells a depth, "more than ``max_layers``" and "not run" apart.
 """
 
 from __future__ import annotations
@@ -36,7 +37,9 @@ RUN_FIELDS = (
     "seconds",
     "cpu_seconds",
     "parameters",
+    "path",
 )
+NOT_RUN = "not run"
 
 
 @dataclass
@@ -74,7 +77,9 @@ class SweepConfig:
             base,
             arch=arch,
             variant=variant,
-            lengths=tuple(n for n in self.lengths if n <= length) if self.curriculum else (length,),
+            lengths=tuple(sorted(n for n in self.lengths if n <= length))
+            if self.curriculum
+            else (length,),
             layers=layers,
             curriculum=self.curriculum,
             width=self.widths.get(arch),
@@ -93,54 +98,77 @@ def _done(path: Path) -> dict[tuple, dict]:
     if not path.exists():
         return {}
     with path.open() as f:
-        return {
-            (r["arch"], r["variant"], int(r["length"]), int(r["layers"])): r
-            for r in csv.DictReader(f)
-        }
+        reader = csv.DictReader(f)
+        if tuple(reader.fieldnames or ()) != RUN_FIELDS:
+            raise ValueError(
+                f"{path} has columns {reader.fieldnames}, this sweep writes {list(RUN_FIELDS)}: "
+                "it was made by another version; use a new --out folder"
+            )
+        return {(r["arch"], r["variant"], int(r["length"]), int(r["layers"])): r for r in reader}
 
 
-def search_depth(job: tuple[SweepConfig, str, str, dict]) -> list[dict]:
-    """The depth search of one (arch, group) over every length. ``done`` maps
-    (length, layers) to runs already in the CSV, which are reused, not retrained."""
+def append_run(path: Path, row: dict) -> None:
+    """One whole line per run, written under a lock as soon as the run ends: searches run
+    in parallel processes, and a sweep stopped at any moment leaves only complete rows."""
+    import fcntl
+    import io
+
+    line = io.StringIO()
+    csv.DictWriter(line, fieldnames=RUN_FIELDS).writerow(row)
+    with path.open("a", newline="") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        f.write(line.getvalue())
+        f.flush()
+        fcntl.flock(f, fcntl.LOCK_UN)
+
+
+def search_depth(job: tuple[SweepConfig, str, str, int, dict, Path]) -> list[dict]:
+    """The depth search of one (arch, group, length), upwards from one layer. ``done``
+    maps depths to runs already in the CSV, which are reused, not retrained; new runs are
+    appended to ``runs_path`` as they end."""
+    from lm_eval_statetrack.training.architectures import compute_path
     from lm_eval_statetrack.training.trainer import train
 
-    sweep, arch, variant, done = job
-    rows, first = [], 1
-    for length in sorted(sweep.lengths):
-        passed = None
-        for layers in range(first, sweep.max_layers + 1):
-            row = done.get((length, layers))
-            if row is None:
-                result = train(sweep.run_config(arch, variant, length, layers), progress=False)
-                acc = test_accuracy(result.model, variant, length, sweep.test_docs)
-                row = {
-                    "arch": arch,
-                    "variant": variant,
-                    "length": length,
-                    "layers": layers,
-                    "width": result.config.width,
-                    "test_acc": round(acc, 4),
-                    "val_acc": round(result.val_acc[length], 4),
-                    "steps": result.steps,
-                    "seconds": round(result.seconds, 1),
-                    "cpu_seconds": round(result.cpu_seconds, 1),
-                    "parameters": result.summary()["parameters"],
-                }
-                rows.append(row)
-            if float(row["test_acc"]) > sweep.threshold:
-                passed = layers
-                break
-        if passed is None:
+    sweep, arch, variant, length, done, runs_path = job
+    rows = []
+    for layers in range(1, sweep.max_layers + 1):
+        row = done.get(layers)
+        if row is None:
+            result = train(sweep.run_config(arch, variant, length, layers), progress=False)
+            acc = test_accuracy(result.model, variant, length, sweep.test_docs)
+            row = {
+                "arch": arch,
+                "variant": variant,
+                "length": length,
+                "layers": layers,
+                "width": result.config.width,
+                "test_acc": round(acc, 4),
+                "val_acc": round(result.val_acc[length], 4),
+                "steps": result.steps,
+                "seconds": round(result.seconds, 1),
+                "cpu_seconds": round(result.cpu_seconds, 1),
+                "parameters": result.summary()["parameters"],
+                "path": compute_path(result.model, result.config.device),
+            }
+            append_run(runs_path, row)
+            rows.append(row)
+        if float(row["test_acc"]) > sweep.threshold:
             break
-        first = passed
     return rows
 
 
 def run_sweep(
-    sweep: SweepConfig, out_dir: str | Path, jobs: int = 1, log: Callable[[str], None] = print
+    sweep: SweepConfig,
+    out_dir: str | Path,
+    jobs: int = 1,
+    log: Callable[[str], None] = print,
+    train: bool = True,
 ) -> list[dict]:
-    """Train the grid, ``jobs`` (arch, group) searches at a time, resuming from
-    ``runs.csv``; write ``min_layers.csv`` and return its rows."""
+    """Train the grid, ``jobs`` (arch, group, length) searches at a time, resuming from
+    ``runs.csv``; write ``min_layers.csv`` and return its rows. Searches start length by
+    length in the order ``lengths`` are given (``4,8,16,2`` leaves 2 for last), each
+    length arch by arch, group by group; the order changes no run's config. ``train=False``
+    only tabulates the runs already there (the rest are "not run")."""
     from lm_eval_statetrack.training.parallel import imap_unordered
 
     sweep.validate()
@@ -148,59 +176,68 @@ def run_sweep(
     out.mkdir(parents=True, exist_ok=True)
     runs_path = out / "runs.csv"
     done = _done(runs_path)
-    pairs = [(arch, variant) for arch in sweep.archs for variant in sweep.variants]
+    if not runs_path.exists():
+        with runs_path.open("w", newline="") as f:
+            csv.DictWriter(f, fieldnames=RUN_FIELDS).writeheader()
+    cells = [(a, v, n) for n in sweep.lengths for a in sweep.archs for v in sweep.variants]
     work = [
-        (sweep, arch, variant, {k[2:]: r for k, r in done.items() if k[:2] == (arch, variant)})
-        for arch, variant in pairs
+        (sweep, *cell, {k[3]: r for k, r in done.items() if k[:3] == cell}, runs_path)
+        for cell in cells
+        if train
     ]
-    new_file = not runs_path.exists()
-    with runs_path.open("a", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=RUN_FIELDS)
-        if new_file:
-            writer.writeheader()
-        for rows in imap_unordered(search_depth, work, jobs):
-            for row in rows:
-                done[(row["arch"], row["variant"], row["length"], row["layers"])] = row
-                writer.writerow(row)
-                log(
-                    f"{row['arch']:12s} {row['variant']:6s} len {row['length']:4d} "
-                    f"layers {row['layers']}: test acc {row['test_acc']:.3f} "
-                    f"({row['steps']} steps, {row['seconds']:.0f} s)"
-                )
-            f.flush()
-    table = min_layers(done.values(), sweep)
+    for rows in imap_unordered(search_depth, work, jobs):
+        for row in rows:
+            done[(row["arch"], row["variant"], row["length"], row["layers"])] = row
+            log(
+                f"{row['arch']:12s} {row['variant']:6s} len {row['length']:4d} "
+                f"layers {row['layers']}: test acc {row['test_acc']:.3f} "
+                f"({row['steps']} steps, {row['cpu_seconds']:.0f} CPU s, {row['path']})"
+            )
+    table = min_layers(done, sweep)
     write_min_layers(table, out / "min_layers.csv")
     return table
 
 
-def min_layers(runs, sweep: SweepConfig) -> list[dict]:
-    """One row per (arch, group, length): the smallest depth above the threshold, or
-    ``None`` when no depth up to ``max_layers`` got there (trained, or skipped because a
-    shorter length already failed at every depth)."""
-    best: dict[tuple, int] = {}
-    for r in runs:
-        key = (r["arch"], r["variant"], int(r["length"]))
-        if float(r["test_acc"]) > sweep.threshold:
-            best[key] = min(best.get(key, sweep.max_layers), int(r["layers"]))
-    return [
-        {"arch": a, "variant": v, "length": n, "min_layers": best.get((a, v, n))}
-        for a in sweep.archs
-        for v in sweep.variants
-        for n in sorted(sweep.lengths)
-    ]
+def beyond(sweep: SweepConfig) -> str:
+    """The marker for "no depth up to ``max_layers`` passed", e.g. ``>4``."""
+    return f">{sweep.max_layers}"
+
+
+def min_layers(done: dict[tuple, dict], sweep: SweepConfig) -> list[dict]:
+    """One row per (arch, group, length), read from the runs as the search makes them:
+    ``min_layers`` is the first depth above the threshold, :func:`beyond` when every depth
+    up to ``max_layers`` was trained and failed, or :data:`NOT_RUN` while the search has
+    not got there."""
+    table = []
+    for arch in sweep.archs:
+        for variant in sweep.variants:
+            for length in sorted(sweep.lengths):
+                cell = beyond(sweep)
+                for layers in range(1, sweep.max_layers + 1):
+                    run = done.get((arch, variant, length, layers))
+                    if run is None:
+                        cell = NOT_RUN
+                        break
+                    if float(run["test_acc"]) > sweep.threshold:
+                        cell = layers
+                        break
+                table.append(
+                    {"arch": arch, "variant": variant, "length": length, "min_layers": cell}
+                )
+    return table
 
 
 def write_min_layers(table: Sequence[dict], path: Path) -> None:
     with path.open("w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=("arch", "variant", "length", "min_layers"))
         writer.writeheader()
-        for row in table:
-            writer.writerow({**row, "min_layers": row["min_layers"] or ""})
+        writer.writerows(table)
 
 
 def plot_min_layers(table: Sequence[dict], sweep: SweepConfig, path: str | Path) -> Path:
     """Figure 3's layout: one panel per group, min layers against length, one line per
-    architecture; a depth that never passed is drawn above ``max_layers``."""
+    architecture; a depth that never passed is drawn above ``max_layers``, a cell not run
+    is left out."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -212,9 +249,14 @@ def plot_min_layers(table: Sequence[dict], sweep: SweepConfig, path: str | Path)
     never = sweep.max_layers + 1
     for ax, variant in zip(axes[0], sweep.variants):
         for i, arch in enumerate(sweep.archs):
-            rows = [r for r in table if r["arch"] == arch and r["variant"] == variant]
+            rows = [
+                r
+                for r in table
+                if r["arch"] == arch and r["variant"] == variant and r["min_layers"] != NOT_RUN
+            ]
             xs = [r["length"] for r in rows]
-            ys = [(r["min_layers"] or never) + 0.06 * (i - len(sweep.archs) / 2) for r in rows]
+            depths = [never if r["min_layers"] == beyond(sweep) else r["min_layers"] for r in rows]
+            ys = [d + 0.06 * (i - len(sweep.archs) / 2) for d in depths]
             ax.plot(xs, ys, marker="o", label=arch)
         ax.axhline(never - 0.5, color="grey", lw=0.5, ls="--")
         ax.set_title(variant.upper())

@@ -18,7 +18,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from lm_eval_statetrack.training.data import BatchSampler, tokenizer, validation_words
+from lm_eval_statetrack.training.data import tokenizer, training_data
 from lm_eval_statetrack.training.evaluation import final_state_accuracy
 from lm_eval_statetrack.training.run_config import TrainConfig
 
@@ -78,8 +78,7 @@ def train(config: TrainConfig, progress: bool = True) -> TrainResult:
     lengths = sorted(config.lengths)
     model = build_model(config).to(config.device)
     model.train()
-    sampler = BatchSampler(config.variant, lengths, config.batch_tokens, config.seed)
-    val = {L: validation_words(config.variant, L, config.val_docs, config.seed) for L in lengths}
+    sampler, val = training_data(config)
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
