@@ -1,7 +1,7 @@
 """Lazy registration with lm-eval, installed through ``lm_eval_statetrack.pth``.
 
 lm-eval 0.4.x has no plugin entry points, so this module watches for two imports and
-acts only when they happen: ``lm_eval.tasks.manager`` (our task directory is added to
+acts only when they happen: ``lm_eval.tasks`` (our task directory is added to
 every ``TaskManager``, and no folder is indexed twice, so the hook steps aside where lm-eval
 already lists ours) and ``lm_eval.models`` (``--model statetrack`` is registered after
 lm-eval's own models, so ``hf`` and friends stay in the registry). Nothing else is
@@ -20,19 +20,20 @@ import sys
 # about 20 ms at every interpreter start (it pulls in typing, pathlib, tempfile...).
 
 _WATCHED = (
-    "lm_eval.tasks.manager",
+    "lm_eval.tasks",
     "lm_eval.models",
     "transformers.models.auto.configuration_auto",
     "transformers.models.auto.modeling_auto",
 )
 
 
-def _after_tasks_manager(module) -> None:
+def _after_tasks(module) -> None:
+    from lm_eval_statetrack.compat import task_index_class
     from lm_eval_statetrack.tasks import patch_task_index, patch_task_manager
 
     patch_task_manager(module.TaskManager)
-    if hasattr(module, "TaskIndex"):  # lm-eval >= 0.4.10's index builder
-        patch_task_index(module.TaskIndex)
+    if task_index_class() is not None:
+        patch_task_index(task_index_class())
 
 
 def _after_models(module) -> None:
@@ -56,7 +57,7 @@ def _after_auto_models(module) -> None:
 # The last two let AutoConfig / AutoModelForCausalLM (and so ``--model hf``) load our own
 # LSTM and IDS4 checkpoints offline, without trust_remote_code.
 _ACTIONS = {
-    "lm_eval.tasks.manager": _after_tasks_manager,
+    "lm_eval.tasks": _after_tasks,
     "lm_eval.models": _after_models,
     "transformers.models.auto.configuration_auto": _after_auto_config,
     "transformers.models.auto.modeling_auto": _after_auto_models,

@@ -141,9 +141,7 @@ def _check_point_docs(variant: str, reference: PermutationGroup, steps) -> list[
 
 
 def _readme(family: str) -> str:
-    return (
-        Path(__file__).resolve().parents[1] / "lm_eval_statetrack" / "tasks" / family / "README.md"
-    ).read_text()
+    return (Path(__file__).resolve().parents[1] / "task_yamls" / family / "README.md").read_text()
 
 
 def test_readme_worked_examples_hold_in_sympy():

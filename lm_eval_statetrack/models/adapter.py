@@ -18,9 +18,8 @@ from typing import Any
 import torch
 from lm_eval import utils
 from lm_eval.api.model import TemplateLM
+from lm_eval.defaults import DEFAULT_MAX_LENGTH
 from lm_eval.models.utils import (
-    DEFAULT_MAX_LENGTH,
-    TOKENIZER_INFINITY,
     _add_special_kwargs,
     handle_stop_sequences,
     has_bos_prefix,
@@ -29,6 +28,7 @@ from lm_eval.models.utils import (
 )
 from tqdm import tqdm
 
+from lm_eval_statetrack.compat import TOKENIZER_INFINITY, rolling_result, rolling_text
 from lm_eval_statetrack.models.backends import load_backend
 from lm_eval_statetrack.models.backends.base import resolve_dtype, snapshot_sha
 from lm_eval_statetrack.models.batching import BatchSizer, Counters, split_sorted
@@ -342,11 +342,11 @@ class StateTrackLM(TemplateLM):
     def _loglikelihood_tokens(self, requests: list[Encoded], disable_tqdm: bool = False, **kw):
         return self._score(requests, [f"request {i}" for i in range(len(requests))], disable_tqdm)
 
-    def loglikelihood_rolling(self, requests, disable_tqdm: bool = False) -> list[float]:
+    def loglikelihood_rolling(self, requests, disable_tqdm: bool = False) -> list:
         windows: list[Encoded] = []
         owner: list[int] = []
         for i, request in enumerate(requests):
-            tokens = self.tok_encode(request.args[0])
+            tokens = self.tok_encode(rolling_text(request.args))
             for ctx, cont in map(
                 utils.make_disjoint_window,
                 utils.get_rolling_token_windows(
@@ -360,9 +360,10 @@ class StateTrackLM(TemplateLM):
         totals = [0.0] * len(requests)
         for i, (value, _) in zip(owner, scores):
             totals[i] += value
-        for request, total in zip(requests, totals):
-            self.cache_hook.add_partial("loglikelihood_rolling", request.args, total)
-        return totals
+        results = [rolling_result(total) for total in totals]
+        for request, result in zip(requests, results):
+            self.cache_hook.add_partial("loglikelihood_rolling", request.args, result)
+        return results
 
     def _fitted(self, tokens: list[int], room: int, problem: str) -> list[int]:
         """``tokens`` if at most ``room``; their last ``room`` only if the user asked for

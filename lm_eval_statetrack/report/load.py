@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from lm_eval_statetrack.compat import leaf_task_name
 from lm_eval_statetrack.families.suite import TaskId, installed_variant, parse_task_name
 
 
@@ -53,6 +54,7 @@ class Score:
     """One leaf task of one run: its primary metric and where the numbers came from."""
 
     task: str
+    key: str  # its key in the results file: ``task``, or ``<group>::<task>`` on lm-eval 0.5
     family: str
     variant: str
     length: int
@@ -264,12 +266,12 @@ def scores_of(data: Mapping, where: str) -> tuple[dict[str, Score], list[str]]:
     n_samples, n_shot = _mapping(data.get("n-samples")), _mapping(data.get("n-shot"))
     groups = _mapping(data.get("group_subtasks")).keys() | _mapping(data.get("groups")).keys()
     scores, notes, foreign = {}, [], []
-    for name, entry in data["results"].items():
-        config = _mapping(configs.get(name))
+    for key, entry in data["results"].items():
+        name, config = leaf_task_name(key), _mapping(configs.get(key))
         tid = _task_id(name, config)
         if tid is None:
-            if name not in groups:  # a group's score is a mean of its leaves, shown anyway
-                foreign.append(name)
+            if key not in groups:  # a group's score is a mean of its leaves, shown anyway
+                foreign.append(key)
             continue
         installed = installed_variant(tid.family, tid.variant)
         preferred = installed.metrics if installed else ()
@@ -284,9 +286,10 @@ def scores_of(data: Mapping, where: str) -> tuple[dict[str, Score], list[str]]:
         if chance is None and installed is not None:
             chance = installed.chance
         complexity = meta.get("complexity") or (installed.complexity if installed else None)
-        count = _mapping(n_samples.get(name))
+        count = _mapping(n_samples.get(key))
         scores[name] = Score(
             task=name,
+            key=key,
             family=tid.family,
             variant=tid.variant,
             length=tid.length,
@@ -296,10 +299,10 @@ def scores_of(data: Mapping, where: str) -> tuple[dict[str, Score], list[str]]:
             stderr=float(stderr) if is_number(stderr) else None,
             n=_count(count.get("effective")),
             n_original=_count(count.get("original")),
-            version=versions.get(name, meta.get("version")),
+            version=versions.get(key, meta.get("version")),
             chance=chance,
             complexity=str(complexity) if complexity else None,
-            n_shot=_count(n_shot.get(name)),
+            n_shot=_count(n_shot.get(key)),
             source=where,
             floor=float(meta["floor"]) if is_number(meta.get("floor")) else None,
         )

@@ -75,7 +75,7 @@ def build(
     for s in run.scores.values():
         if reason := _suite_problem(s.family, s.variant, s.length, s.version):
             problems.setdefault(reason, []).append(s.task)
-        elif samples and evidence.samples_file(Path(s.source), s.task) is None:
+        elif samples and evidence.samples_file(Path(s.source), s.key) is None:
             problems.setdefault(_NO_SAMPLES, []).append(s.task)
     if problems:
         raise SubmissionError(
@@ -97,10 +97,10 @@ def build(
                 "n_shot": s.n_shot,
                 **s.measured(),
             }
-            if s.task in run.task_hashes:
-                tasks[s.task]["lm_eval_task_hash"] = run.task_hashes[s.task]
+            if s.key in run.task_hashes:
+                tasks[s.task]["lm_eval_task_hash"] = run.task_hashes[s.key]
             if samples:
-                path = evidence.samples_file(Path(s.source), s.task)
+                path = evidence.samples_file(Path(s.source), s.key)
                 tasks[s.task]["samples"] = evidence.bundle(path, s.metric, s.filter)
     horizons = [
         horizon_entry(c.family, c.variant, c.metric, c.points, frac) for c in summary.curves

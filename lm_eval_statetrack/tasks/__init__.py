@@ -1,10 +1,13 @@
-"""The task YAMLs (one folder per family, below this package) and how lm-eval finds them.
+"""How lm-eval finds the task YAMLs (the top-level ``task_yamls/`` tree, one folder per
+family).
 
-This package is what the ``lm_eval.tasks`` entry point names, so lm-eval's proposed task
-plugins (PR #4015: the entry point's module folder is scanned recursively) index exactly
-these YAMLs. Until lm-eval does that itself, the import hook adds this folder to every
-``TaskManager``; :func:`patch_task_index` keeps a folder from being indexed twice, so the
-hook steps aside wherever lm-eval (or a user's ``--include_path``) already lists it.
+The wheel installs that tree as the data package ``lm_eval_statetrack.task_yamls`` (in a
+checkout, ``lm_eval_statetrack/task_yamls`` is a link to it, so an editable install reads
+the live tree), which is what the ``lm_eval.tasks`` entry point names: lm-eval's proposed
+task plugins (PR #4015: the entry point's module folder is scanned recursively) then index
+exactly these YAMLs. Until lm-eval does that itself, the import hook adds this folder to
+every ``TaskManager``; :func:`patch_task_index` keeps a folder from being indexed twice, so
+the hook steps aside wherever lm-eval (or a user's ``--include_path``) already lists it.
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ from pathlib import Path
 
 
 def task_dir() -> Path:
-    """This package's folder: it holds the task YAMLs, one folder per family."""
-    return Path(__file__).resolve().parent
+    """The folder of task YAMLs, one folder per family (``task_yamls/``)."""
+    return (Path(__file__).resolve().parent.parent / "task_yamls").resolve()
 
 
 def patch_task_manager(task_manager_cls: type) -> None:
@@ -37,8 +40,8 @@ def patch_task_manager(task_manager_cls: type) -> None:
 def patch_task_index(task_index_cls: type) -> None:
     """Make ``TaskIndex.build`` index each folder once, keeping its first place (idempotent).
 
-    lm-eval 0.4.13 builds a TaskManager's index from one ordered list of folders (built-in
-    tasks, then ``include_path``); a folder listed twice would be scanned twice, and every
+    lm-eval 0.4.12 and later build a TaskManager's index from one ordered list of folders
+    (built-in tasks, then ``include_path``); a folder listed twice would be scanned twice, and every
     task in it would log "overrides existing task".
     """
     if getattr(task_index_cls, "_statetrack_patched", False):

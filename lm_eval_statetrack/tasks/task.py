@@ -12,11 +12,16 @@ from typing import Any
 
 from lm_eval.api.task import ConfigurableTask
 
+from lm_eval_statetrack.compat import with_request_builder
 from lm_eval_statetrack.datasets import build_dataset
 
 
 class StateTrackTask(ConfigurableTask):
     """A YAML-configured task whose docs come from our generators."""
+
+    def __new__(cls, config: dict[str, Any] | None = None, **kwargs: Any) -> StateTrackTask:
+        # lm-eval 0.5 builds a ``class:`` task without picking its request builder
+        return super().__new__(with_request_builder(cls, config))
 
     def __init__(self, config: dict[str, Any] | None = None, **kwargs: Any) -> None:
         # lm-eval passes the whole YAML, including the ``class`` key that named us

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from lm_eval.models.utils import DEFAULT_MAX_LENGTH
+from lm_eval.defaults import DEFAULT_MAX_LENGTH
 
 from lm_eval_statetrack.models.backends.base import read_config, select_rows
 from lm_eval_statetrack.models.util import importable, logger
