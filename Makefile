@@ -14,7 +14,16 @@ MAMBA_CPU_SPEC ?= mamba-ssm==2.3.2.post1 causal-conv1d==1.7.0
 MAMBA_CPU_ENV := MAMBA_SKIP_CUDA_BUILD=TRUE MAMBA_FORCE_BUILD=TRUE \
 	CAUSAL_CONV1D_SKIP_CUDA_BUILD=TRUE CAUSAL_CONV1D_FORCE_BUILD=TRUE
 
-.PHONY: setup test lint demo bench tasks clean
+# The compatibility set (tests/compat) runs on the oldest supported lm-eval and on the 0.5
+# pre-release, each in its own venv holding only lm-eval (and what that version adds to the
+# main venv's packages) plus this package; a .pth line after its own site-packages lends it
+# the main venv's torch, transformers and the rest, so no second torch is installed.
+COMPAT_LM_EVAL ?= 0.4.10 0.5.0.dev1
+COMPAT_EXTRA_0.4.10 := jsonlines zstandard
+MAIN_SITE = $(shell $(PY) -c "import sysconfig; print(sysconfig.get_path('purelib'))")
+COMPAT_STAMPS := $(foreach v,$(COMPAT_LM_EVAL),$(VENV)-lm-eval-$(v)/.installed-stamp)
+
+.PHONY: setup test test-compat lint demo bench tasks clean
 
 setup: $(STAMP) $(MAMBA_CPU_STAMP)
 
@@ -33,8 +42,23 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
-test: lint $(MAMBA_CPU_STAMP) chromium
-	$(PY) -m pytest -q -ra
+test: lint $(MAMBA_CPU_STAMP) chromium test-compat
+	$(PY) -m pytest -q -ra --ignore=tests/compat
+
+$(VENV)-lm-eval-%/.installed-stamp: $(STAMP)
+	test -x $(VENV)-lm-eval-$*/bin/python || $(PYTHON) -m venv $(VENV)-lm-eval-$*
+	$(VENV)-lm-eval-$*/bin/python -m pip install -q --no-deps "lm-eval==$*" $(COMPAT_EXTRA_$*)
+	echo "$(MAIN_SITE)" > "$$($(VENV)-lm-eval-$*/bin/python -c \
+		"import sysconfig; print(sysconfig.get_path('purelib'))")/zz_main_venv.pth"
+	$(VENV)-lm-eval-$*/bin/python -m pip install -q --no-deps -e .
+	touch $@
+
+# Each version's set; STATETRACK_MAIN_PYTHON validates its submission on the main version.
+test-compat: $(COMPAT_STAMPS)
+	for v in $(COMPAT_LM_EVAL); do \
+		STATETRACK_MAIN_PYTHON=$(abspath $(PY)) $(VENV)-lm-eval-$$v/bin/python -m pytest \
+			-q -ra -p no:cacheprovider tests/compat || exit 1; \
+	done
 
 # The leaderboard page's browser test drives Debian's chromium: installed here when missing
 # and running as root (CI); otherwise that test says it is skipped and why.
@@ -59,4 +83,4 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_generation.py
 
 clean:
-	rm -rf $(VENV) dist build .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(VENV)-lm-eval-* dist build .pytest_cache .ruff_cache

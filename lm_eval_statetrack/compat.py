@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from importlib.metadata import version
+from importlib.metadata import requires, version
 from typing import Any
 
+from packaging.requirements import Requirement
 from packaging.version import Version
 
 LM_EVAL_VERSION = Version(version("lm_eval"))
@@ -77,3 +78,17 @@ def leaf_task_name(key: str) -> str:
     results, configs, versions, n-shot, n-samples, task_hashes and samples file names;
     0.4 uses the bare name."""
     return key.rsplit("::", 1)[-1]
+
+
+def supports_lm_eval(release: str) -> bool:
+    """Whether ``release`` is in the lm-eval range this package declares (its installed
+    requirement, so the range is stated once, in pyproject.toml). Documents, prompts and
+    scores are the same on every release in it, so a run made on one validates on another."""
+    for line in requires("lm-eval-statetrack") or ():
+        requirement = Requirement(line)
+        if requirement.name == "lm-eval" and requirement.marker is None:
+            try:
+                return requirement.specifier.contains(release, prereleases=True)
+            except (TypeError, ValueError):
+                return False
+    return False

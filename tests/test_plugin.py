@@ -181,7 +181,7 @@ N_OURS = len(task_manager(include_defaults=False).all_tasks)
 ENTRY_POINT_FOLDER = (
     "from importlib.metadata import entry_points; from pathlib import Path;"
     "module = entry_points(group='lm_eval.tasks')['statetrack'].load();"
-    "print(Path(module.__file__).parent)"
+    "print(Path(*module.__path__))"
 )
 COUNT_INDEXED = (
     "import io, json, logging, sys; from lm_eval.tasks import TaskManager;"
@@ -194,9 +194,13 @@ COUNT_INDEXED = (
 def test_tasks_entry_point_folder_holds_exactly_the_task_yamls():
     """lm-eval's proposed task plugins (PR #4015) scan the entry point's module folder."""
     folder = Path(python_in(None, ENTRY_POINT_FOLDER))
-    package = Path(python_in(None, "import lm_eval_statetrack as p; print(p.__file__)")).parent
-    yamls = set(folder.rglob("*.yaml"))
-    assert folder != package and yamls == set(package.rglob("*.yaml"))
+    assert folder.resolve() == REPO / "task_yamls"  # the checkout's live tree (editable)
+    files = [p for p in folder.resolve().rglob("*") if p.is_file() and "__pycache__" not in p.parts]
+    assert {p.name for p in files if p.suffix != ".yaml"} == {
+        "README.md",
+        "_template_yaml",
+        "utils.py",
+    }
     code = f"import sys; sys.argv[1:] = [{json.dumps(json.dumps([str(folder)]))}]; {COUNT_INDEXED}"
     n_ours, overrides = json.loads(python_in({"LM_EVAL_STATETRACK_DISABLE": "1"}, code))
     assert (n_ours, overrides) == (N_OURS, 0)  # every statetrack name, from that folder alone

@@ -17,10 +17,10 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib.metadata import version as installed_package_version
 from pathlib import Path
 
 from lm_eval_statetrack import __version__
+from lm_eval_statetrack.compat import supports_lm_eval
 from lm_eval_statetrack.datasets import docs, docs_sha256
 from lm_eval_statetrack.families import FAMILY_MODULES, get_family
 from lm_eval_statetrack.families.suite import (
@@ -312,8 +312,9 @@ def _check_horizons(sub: Mapping, curves: dict, verdict: Verdict) -> None:
 
 
 def _check_versions(sub: Mapping, verdict: Verdict) -> None:
-    """The submission's suite and lm-eval versions must be the installed ones: prompts and
-    docs are recomputed with them."""
+    """The submission's suite version must be the installed one (prompts and docs are
+    recomputed with it); its lm-eval version may be any release the suite supports, since
+    the recomputed prompts and scores must then match whatever release ran it."""
     suite = sub.get("suite") if isinstance(sub.get("suite"), Mapping) else {}
     if suite.get("version") != __version__:
         verdict.errors.append(
@@ -321,11 +322,11 @@ def _check_versions(sub: Mapping, verdict: Verdict) -> None:
             f"{__version__}: validate with the suite version the submission was made with"
         )
     run = sub.get("run") if isinstance(sub.get("run"), Mapping) else {}
-    lm_eval = installed_package_version("lm_eval")
-    if run.get("lm_eval_version") != lm_eval:
+    release = run.get("lm_eval_version")
+    if not isinstance(release, str) or not supports_lm_eval(release):
         verdict.errors.append(
-            f"run.lm_eval_version: {run.get('lm_eval_version')!r}, the installed lm-eval is "
-            f"{lm_eval}: validate with the lm-eval version the run used"
+            f"run.lm_eval_version: {release!r} is not an lm-eval release this suite supports "
+            "(see README, Supported lm-eval versions): run it again on a supported one"
         )
 
 
