@@ -129,6 +129,7 @@ def run_of(sub: Mapping, name: str) -> Run:
         spec = installed_variant(e["family"], e["variant"])
         tasks[task] = Score(
             task=task,
+            key=task,  # submissions hold leaf task names
             family=e["family"],
             variant=e["variant"],
             length=e["length"],
