@@ -42,8 +42,10 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
+# Two pytest workers, one file each at a time (a file's module fixtures run once), one torch
+# thread each: most tests wait on single-threaded lm_eval subprocesses.
 test: lint $(MAMBA_CPU_STAMP) chromium test-compat
-	$(PY) -m pytest -q -ra --ignore=tests/compat
+	OMP_NUM_THREADS=1 $(PY) -m pytest -q -ra -n 2 --dist loadfile --ignore=tests/compat
 
 $(VENV)-lm-eval-%/.installed-stamp: $(STAMP)
 	test -x $(VENV)-lm-eval-$*/bin/python || $(PYTHON) -m venv $(VENV)-lm-eval-$*
@@ -53,12 +55,15 @@ $(VENV)-lm-eval-%/.installed-stamp: $(STAMP)
 	$(VENV)-lm-eval-$*/bin/python -m pip install -q --no-deps -e .
 	touch $@
 
-# Each version's set; STATETRACK_MAIN_PYTHON validates its submission on the main version.
+# Each version's set, the versions side by side (one process each, output kept per version;
+# compat-<version> is a pattern rule, so not .PHONY: no file of that name is ever made);
+# STATETRACK_MAIN_PYTHON validates its submission on the main version.
 test-compat: $(COMPAT_STAMPS)
-	for v in $(COMPAT_LM_EVAL); do \
-		STATETRACK_MAIN_PYTHON=$(abspath $(PY)) $(VENV)-lm-eval-$$v/bin/python -m pytest \
-			-q -ra -p no:cacheprovider tests/compat || exit 1; \
-	done
+	$(MAKE) --no-print-directory -j 2 -O $(addprefix compat-,$(COMPAT_LM_EVAL))
+
+compat-%: $(VENV)-lm-eval-%/.installed-stamp
+	STATETRACK_MAIN_PYTHON=$(abspath $(PY)) $(VENV)-lm-eval-$*/bin/python -m pytest \
+		-q -ra -p no:cacheprovider tests/compat
 
 # The leaderboard page's browser test drives Debian's chromium: installed here when missing
 # and running as root (CI); otherwise that test says it is skipped and why.

@@ -17,7 +17,8 @@ from lm_eval_statetrack.families.base import SPLITS
 PIN_DIR = Path(__file__).resolve().parent / "pins"
 
 
-def family_pins(name: str) -> dict:
+def family_pins(name: str, max_length: int | None = None) -> dict:
+    """Version and per-split doc hashes of every task of ``name`` (up to ``max_length``)."""
     family = get_family(name)
     return {
         family.task_name(v.name, length): {
@@ -26,6 +27,7 @@ def family_pins(name: str) -> dict:
         }
         for v in family.variants.values()
         for length in v.lengths
+        if max_length is None or length <= max_length
     }
 
 

@@ -231,8 +231,8 @@ def test_registry_keeps_hf_and_adds_statetrack():
 
 def test_bad_model_args_name_the_key_and_the_valid_ones():
     cls = get_model("statetrack")
-    with pytest.raises(ValueError, match=r"unknown model_args parallelize.*Valid keys: pretrained"):
-        cls.create_from_arg_string("pretrained=x,parallelize=True")
+    with pytest.raises(ValueError, match=r"unknown model_args colour.*Valid keys: pretrained"):
+        cls.create_from_arg_string("pretrained=x,colour=blue")
     with pytest.raises(ValueError, match="truncation='right'.*none, left"):
         cls.create_from_arg_string("pretrained=x,truncation=right")
     with pytest.raises(ValueError, match="needs model_args pretrained"):

@@ -145,3 +145,31 @@ def test_verify_scales_with_long_continuations_and_logs_a_pass(tiny, caplog):
     off = [(value + 0.05, greedy) for value, greedy in scores]
     with pytest.raises(RuntimeError, match="verify failed for 0: .*tolerance"):
         verify_scores(lm.backend, encoded, off, 3, tol, str)
+
+
+def test_max_length_comes_from_a_nested_text_config_as_in_hf(tmp_path):
+    """A composite checkpoint (Gemma 3: a vision tower and a text model) keeps its context
+    length in ``text_config``; both adapters read it from there."""
+    from lm_eval.models.huggingface import HFLM
+    from transformers import Gemma3Config
+
+    from lm_eval_statetrack.training.vocab import byte_tokenizer
+
+    tok = byte_tokenizer()
+    text = dict(
+        vocab_size=len(tok), hidden_size=32, intermediate_size=64, num_hidden_layers=1,
+        num_attention_heads=2, num_key_value_heads=1, head_dim=16,
+        max_position_embeddings=1536, pad_token_id=tok.pad_token_id,
+    )  # fmt: skip
+    vision = dict(
+        hidden_size=16, intermediate_size=32, num_hidden_layers=1, num_attention_heads=2,
+        image_size=28, patch_size=14,
+    )  # fmt: skip
+    config = Gemma3Config(text_config=text, vision_config=vision, mm_tokens_per_image=4)
+    assert not hasattr(config, "max_position_embeddings")
+    torch.manual_seed(0)
+    AutoModelForCausalLM.from_config(config).save_pretrained(tmp_path)
+    tok.save_pretrained(tmp_path)
+    ours = StateTrackLM(pretrained=str(tmp_path), device="cpu", dtype="float32")
+    theirs = HFLM(pretrained=str(tmp_path), device="cpu", dtype="float32")
+    assert ours.max_length == theirs.max_length == 1536

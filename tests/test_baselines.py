@@ -122,7 +122,7 @@ def test_command_names_the_flag_when_nothing_matches():
 
 
 def test_every_family_readme_shows_its_table():
-    root = Path(__file__).resolve().parents[1] / "lm_eval_statetrack" / "tasks"
+    root = Path(__file__).resolve().parents[1] / "task_yamls"
     for name in FAMILY_MODULES:
         text = (root / name / "README.md").read_text()
         assert "## Shortcut baselines" in text and "| best rule | score |" in text, name

@@ -127,7 +127,7 @@ def _cached(db: Path) -> int:
 def test_a_killed_run_resumes_from_its_cache_with_equal_results(model, tmp_path):
     """SIGKILL once part of the requests are cached; the same command again computes only
     the rest and writes the results and samples of an uninterrupted run."""
-    limit, cache = 24, tmp_path / "cache" / "run"
+    limit, cache = 12, tmp_path / "cache" / "run"
     args = _args(model, [LL_TASK], limit, "--use_cache", str(cache))
     args[args.index("--batch_size") + 1] = "1"
     full_args = _args(model, [LL_TASK], limit)

@@ -1,0 +1,77 @@
+"""The prompt options a ``hf`` user passes give the same prompts and scores with
+``--model statetrack``: ``--apply_chat_template``, ``--system_instruction`` and
+``--fewshot_as_multiturn`` (one few-shot demo), log-likelihood and generation tasks, on a
+tiny random Llama whose tokenizer has a chat template; statetrack at ``batch_size=auto``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import run_lm_eval, save_tiny_model
+
+from lm_eval_statetrack.training.vocab import byte_tokenizer
+
+TEMPLATE = (
+    "{{ bos_token }}{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|>{% endif %}"
+)
+TASKS = "statetrack_wordproblem_z60_len4,statetrack_boxes_move_len4,statetrack_chess_legal_uci_len4"
+
+
+def _samples(folder: Path) -> dict:
+    found = {}
+    for path in folder.rglob("samples_*.jsonl"):
+        task = path.name.removeprefix("samples_").split("_20")[0]
+        for line in path.read_text().splitlines():
+            s = json.loads(line)
+            found[(task, s["doc_id"])] = s
+    return found
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory) -> dict[str, dict]:
+    tok = byte_tokenizer()
+    tok.chat_template = TEMPLATE
+    model = save_tiny_model(tmp_path_factory.mktemp("chat_llama"), tokenizer=tok)
+    out = {}
+    for name, batch in (("hf", "4"), ("statetrack", "auto")):
+        folder = tmp_path_factory.mktemp(name)
+        run_lm_eval(
+            [
+                *("--model", name, "--model_args", f"pretrained={model},dtype=float32"),
+                *("--tasks", TASKS, "--apply_chat_template", "--fewshot_as_multiturn"),
+                *("--system_instruction", "Answer with one word.", "--num_fewshot", "1"),
+                *("--gen_kwargs", "max_gen_toks=8", "--batch_size", batch),
+                *("--device", "cpu", "--limit", "3", "--log_samples"),
+            ],
+            folder,
+        )
+        out[name] = _samples(folder)
+    return out
+
+
+def test_chat_prompts_are_the_ones_hf_builds(runs):
+    hf, ours = runs["hf"], runs["statetrack"]
+    assert sorted(hf) == sorted(ours) and len(hf) == 9
+    for key, sample in hf.items():
+        assert ours[key]["arguments"] == sample["arguments"], key
+    first = next(iter(hf.values()))["arguments"]["gen_args_0"]["arg_0"]
+    assert first.count("<|user|>") == 2 and "<|system|>Answer with one word." in first
+
+
+def test_chat_scores_and_generations_equal_hf(runs):
+    hf, ours = runs["hf"], runs["statetrack"]
+    for key, sample in hf.items():
+        if sample["arguments"]["gen_args_0"].get("arg_1") and isinstance(
+            sample["resps"][0][0], list
+        ):
+            got = [r[0] for r in ours[key]["resps"]]
+            want = [r[0] for r in sample["resps"]]
+            assert [float(g[0]) for g in got] == pytest.approx(
+                [float(w[0]) for w in want], abs=1e-4
+            ), key
+            assert [g[1] for g in got] == [w[1] for w in want], key
+        else:
+            assert ours[key]["resps"] == sample["resps"], key
