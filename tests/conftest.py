@@ -106,3 +106,30 @@ def run_lm_eval_logged(
     results = sorted(out_dir.rglob("results_*.json"))
     assert results, f"no results file under {out_dir}:\n{proc.stderr[-4000:]}"
     return json.loads(results[-1].read_text()), proc.stdout + proc.stderr
+
+
+ROLLING_PROBE = "rolling_probe"  # a loglikelihood_rolling task on a suite dataset
+_ROLLING_PROBE_YAML = """\
+task: rolling_probe
+class: !function utils.StateTrackTask
+dataset_kwargs: {family: parity, variant: %s, length: 4}
+output_type: loglikelihood_rolling
+test_split: test
+doc_to_text: ''
+doc_to_target: '{{prompt}}'
+metric_list:
+- metric: word_perplexity
+- metric: bits_per_byte
+"""
+
+
+def rolling_probe(folder: Path) -> Path:
+    """An ``--include_path`` folder holding ``rolling_probe``: lm-eval's perplexity request
+    over parity documents (no suite task asks for it; it is not a suite task name)."""
+    from lm_eval_statetrack.families import get_family
+
+    folder.mkdir(parents=True, exist_ok=True)
+    variant = next(iter(get_family("parity").variants))
+    (folder / "probe.yaml").write_text(_ROLLING_PROBE_YAML % variant)
+    (folder / "utils.py").write_text("from lm_eval_statetrack.tasks.task import StateTrackTask\n")
+    return folder

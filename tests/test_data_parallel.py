@@ -5,7 +5,8 @@ the CPU) against one process, zero-shot (lm-eval draws few-shot demos from one r
 stream per task over the documents a process builds, so under data parallel a document
 gets other demos than in one process, with any model): the same samples (every
 log-likelihood and generated text to the last bit), results and token counters, with
-rank 0 alone writing files; a rank that fails stops the other with its error. And
+rank 0 alone writing files (log-likelihood, generation and ``loglikelihood_rolling``
+requests); a rank that fails stops the other with its error. And
 ``--use_cache``: a run killed with SIGKILL half way, run again, scores only what is
 missing and ends with the uninterrupted results.
 """
@@ -22,7 +23,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import LM_EVAL, run_lm_eval_logged, save_tiny_model
+from conftest import LM_EVAL, ROLLING_PROBE, rolling_probe, run_lm_eval_logged, save_tiny_model
 
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "lm_eval"]
 ENV = {"OMP_NUM_THREADS": "1"}  # the same threads in every process, so the same kernels
@@ -31,9 +32,12 @@ LL_TASK, GEN_TASK, NL_TASK = (
     "statetrack_chess_legal_uci_len4",
     "statetrack_boxes_move_len4",
 )
+ALL_TASKS = [LL_TASK, GEN_TASK, NL_TASK, ROLLING_PROBE]
 
 
 def _args(model: Path, tasks: list[str], limit: int, *extra: str) -> list[str]:
+    if ROLLING_PROBE in tasks:
+        extra = (*extra, "--include_path", str(rolling_probe(model.parent / "probe")))
     return [
         "--model", "statetrack", "--model_args", f"pretrained={model},device=cpu",
         "--tasks", ",".join(tasks), "--limit", str(limit), "--batch_size", "2",
@@ -58,23 +62,24 @@ def model(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def one_process(model, tmp_path_factory):
     out = tmp_path_factory.mktemp("one")
-    results, _ = run_lm_eval_logged(_args(model, [LL_TASK, GEN_TASK, NL_TASK], 4), out, ENV)
+    results, _ = run_lm_eval_logged(_args(model, ALL_TASKS, 4), out, ENV)
     return results, _samples(out)
 
 
 def test_two_ranks_under_torchrun_equal_one_process(model, one_process, tmp_path):
-    results, log = run_lm_eval_logged(
-        _args(model, [LL_TASK, GEN_TASK, NL_TASK], 4), tmp_path, ENV, TORCHRUN
-    )
+    results, log = run_lm_eval_logged(_args(model, ALL_TASKS, 4), tmp_path, ENV, TORCHRUN)
     assert "on rank 1" in log  # lm-eval really ran two ranks
     assert len(list(tmp_path.rglob("results_*.json"))) == 1
     want_results, want_samples = one_process
     got = _samples(tmp_path)
-    assert len(got) == len(want_samples) == 12
+    assert len(got) == len(want_samples) == 16
     assert got == want_samples  # every log-likelihood and text, bit for bit
-    for task, metrics in want_results["results"].items():  # lm-eval sums in rank order:
-        for key, value in metrics.items():  # a standard error may move in its last bits
-            want = pytest.approx(value, rel=1e-12) if "stderr" in key else value
+    # lm-eval sums per-sample values in rank order: a standard error or a perplexity may
+    # move in its last bits
+    for task, metrics in want_results["results"].items():
+        for key, value in metrics.items():
+            summed = isinstance(value, float) and ("stderr" in key or task == ROLLING_PROBE)
+            want = pytest.approx(value, rel=1e-12) if summed else value
             assert results["results"][task][key] == want, (task, key)
     counters = ("unique_tokens", "tokens_forwarded", "forward_calls", "generated_tokens")
     for key in counters:

@@ -14,7 +14,7 @@ import subprocess
 import sys
 
 import pytest
-from conftest import REPO, run_lm_eval
+from conftest import REPO, ROLLING_PROBE, rolling_probe, run_lm_eval
 
 from lm_eval_statetrack.compat import LM_EVAL_VERSION, leaf_task_name
 from lm_eval_statetrack.families import all_families
@@ -30,19 +30,6 @@ TASKS = [
     if not f.opt_in and f.name != GROUP_FAMILY
     for v in list(f.variants.values())[:1]
 ] + ["statetrack_chess_legal_uci_len4"]
-PROBE = "rolling_probe"  # a loglikelihood_rolling task on a suite dataset (not a suite task)
-PROBE_YAML = """\
-task: rolling_probe
-class: !function utils.StateTrackTask
-dataset_kwargs: {family: parity, variant: %s, length: 4}
-output_type: loglikelihood_rolling
-test_split: test
-doc_to_text: ''
-doc_to_target: '{{prompt}}'
-metric_list:
-- metric: word_perplexity
-- metric: bits_per_byte
-"""
 
 
 def statetrack(*args: str, python: str = sys.executable) -> subprocess.CompletedProcess:
@@ -62,16 +49,13 @@ def leaf_results(results: dict) -> dict[str, dict]:
 @pytest.fixture(scope="module")
 def runs(tiny_llama, tmp_path_factory) -> dict[str, tuple[dict, object]]:
     """One ``lm_eval`` run per model over every family, the group and the rolling probe."""
-    probe = tmp_path_factory.mktemp("probe")
-    family = next(f for f in all_families() if f.name == GROUP_FAMILY)
-    (probe / "probe.yaml").write_text(PROBE_YAML % next(iter(family.variants)))
-    (probe / "utils.py").write_text("from lm_eval_statetrack.tasks.task import StateTrackTask\n")
+    probe = rolling_probe(tmp_path_factory.mktemp("probe"))
     out = {}
     for model in ("hf", "statetrack"):
         folder = tmp_path_factory.mktemp(model)
         results = run_lm_eval(
             ["--model", model, "--model_args", f"pretrained={tiny_llama},dtype=float32"]
-            + ["--tasks", ",".join([*TASKS, GROUP, PROBE]), "--include_path", str(probe)]
+            + ["--tasks", ",".join([*TASKS, GROUP, ROLLING_PROBE]), "--include_path", str(probe)]
             + ["--limit", "2", "--device", "cpu", "--log_samples"],
             folder,
         )
@@ -92,7 +76,7 @@ def test_every_family_runs_and_both_models_agree(runs):
 
 
 def test_loglikelihood_rolling_matches_hf(runs):
-    hf, ours = (leaf_results(runs[m][0])[PROBE] for m in ("hf", "statetrack"))
+    hf, ours = (leaf_results(runs[m][0])[ROLLING_PROBE] for m in ("hf", "statetrack"))
     assert hf["word_perplexity,none"] > 1
     assert ours["word_perplexity,none"] == pytest.approx(hf["word_perplexity,none"], rel=1e-5)
 
