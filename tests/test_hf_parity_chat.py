@@ -57,8 +57,11 @@ def test_chat_prompts_are_the_ones_hf_builds(runs):
     assert sorted(hf) == sorted(ours) and len(hf) == 9
     for key, sample in hf.items():
         assert ours[key]["arguments"] == sample["arguments"], key
-    first = next(iter(hf.values()))["arguments"]["gen_args_0"]["arg_0"]
-    assert first.count("<|user|>") == 2 and "<|system|>Answer with one word." in first
+    contexts = {key: s["arguments"]["gen_args_0"]["arg_0"] for key, s in hf.items()}
+    assert all(c.count("<|system|>Answer with one word.\n") == 1 for c in contexts.values())
+    for (task, _), context in contexts.items():  # the demo as its own user/assistant turn
+        if "boxes" in task or "chess" in task:
+            assert context.count("<|user|>") == context.count("<|assistant|>") == 2, task
 
 
 def test_chat_scores_and_generations_equal_hf(runs):
