@@ -74,8 +74,7 @@ chromium:
 
 # Regenerates docs/leaderboard: reference-model runs with --log_samples, submissions, page.
 leaderboard-example: $(STAMP) chromium
-	$(PY) benchmarks/leaderboard_example.py --screenshot \
-		--only ids4-1l-a5,lstm-1l-a5,transformer-2l-a5,mamba-2l-a5,lstm-1l-z60
+	$(PY) benchmarks/leaderboard_example.py --screenshot --smollm2
 
 tasks: $(STAMP)
 	$(PY) -m lm_eval_statetrack.tasks._generate_configs
