@@ -53,6 +53,24 @@ def save_tiny_model(path: Path, arch: str = "llama", seed: int = 0, tokenizer=No
     return path
 
 
+# a minimal chat template: each turn as <|role|>content, then the assistant's cue
+CHAT_TEMPLATE = (
+    "{{ bos_token }}{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|>{% endif %}"
+)
+
+
+def logged_samples(folder: Path) -> dict[tuple[str, int], dict]:
+    """Every ``--log_samples`` record under ``folder``, keyed by (task, doc_id)."""
+    found = {}
+    for path in folder.rglob("samples_*.jsonl"):
+        task = path.name.removeprefix("samples_").split("_20")[0]
+        for line in path.read_text().splitlines():
+            sample = json.loads(line)
+            found[(task, sample["doc_id"])] = sample
+    return found
+
+
 def plain_forward_scores(model, lm, pairs, device: str = "cpu") -> list[tuple[float, bool]]:
     """The adapter's reference: one plain forward per (context, continuation) request, no
     inference state; ``(log p of the continuation, greedy)`` as lm-eval scores them."""

@@ -13,7 +13,6 @@ missing and ends with the uninterrupted results.
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import sqlite3
@@ -23,7 +22,14 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import LM_EVAL, ROLLING_PROBE, rolling_probe, run_lm_eval_logged, save_tiny_model
+from conftest import (
+    LM_EVAL,
+    ROLLING_PROBE,
+    logged_samples,
+    rolling_probe,
+    run_lm_eval_logged,
+    save_tiny_model,
+)
 
 TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "-m", "lm_eval"]
 ENV = {"OMP_NUM_THREADS": "1"}  # the same threads in every process, so the same kernels
@@ -46,12 +52,7 @@ def _args(model: Path, tasks: list[str], limit: int, *extra: str) -> list[str]:
 
 
 def _samples(out: Path) -> dict:
-    found = {}
-    for path in out.rglob("samples_*.jsonl"):
-        for line in path.read_text().splitlines():
-            s = json.loads(line)
-            found[(path.name.split("_20")[0], s["doc_id"])] = (s["arguments"], s["resps"])
-    return found
+    return {k: (s["arguments"], s["resps"]) for k, s in logged_samples(out).items()}
 
 
 @pytest.fixture(scope="module")

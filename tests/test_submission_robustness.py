@@ -17,7 +17,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import run_lm_eval, save_tiny_model
+from conftest import CHAT_TEMPLATE, run_lm_eval, save_tiny_model
 
 from lm_eval_statetrack.cli import main
 from lm_eval_statetrack.families import get_family
@@ -26,10 +26,6 @@ from lm_eval_statetrack.report.horizon import threshold
 from lm_eval_statetrack.report.submission import check
 from lm_eval_statetrack.training.vocab import byte_tokenizer
 
-TEMPLATE = (
-    "{{ bos_token }}{% for m in messages %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endfor %}"
-    "{% if add_generation_prompt %}<|assistant|>{% endif %}"
-)
 CHAT_TASKS = "statetrack_wordproblem_z2_len4,statetrack_shuffle_a5_len4"
 TASK = "statetrack_shuffle_a5_len4"
 
@@ -38,7 +34,7 @@ TASK = "statetrack_shuffle_a5_len4"
 def results(tmp_path_factory) -> Path:
     """The results file of the run, its samples_*.jsonl beside it."""
     tok = byte_tokenizer()
-    tok.chat_template = TEMPLATE
+    tok.chat_template = CHAT_TEMPLATE
     model = save_tiny_model(tmp_path_factory.mktemp("chat_llama"), tokenizer=tok)
     folder = tmp_path_factory.mktemp("run")
     run_lm_eval(
