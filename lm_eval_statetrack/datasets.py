@@ -27,7 +27,14 @@ def docs_sha256(family: str, variant: str, length: int, split: str = "test") -> 
 
 
 def build_dataset(family: str, variant: str, length: int):
-    """The ``test`` and ``train`` splits of one task (``dataset_kwargs`` of its YAML)."""
+    """The ``test`` and ``train`` splits of one task (``dataset_kwargs`` of its YAML), from
+    the on-disk cache when this package's sources made them before."""
+    from lm_eval_statetrack.dataset_cache import cached_dataset
+
+    return cached_dataset(family, variant, length, lambda: _new_dataset(family, variant, length))
+
+
+def _new_dataset(family: str, variant: str, length: int):
     import datasets
 
     test = datasets.Dataset.from_list(docs(family, variant, length, "test"))

@@ -16,7 +16,6 @@ from lm_eval_statetrack.models.options import UNSUPPORTED, parse_options
         ("parallelize=True", "torchrun --nproc_per_node"),
         ("gguf_file=model.gguf", "save_pretrained"),
         ("peft=some/adapter", "merge_and_unload"),
-        ("add_bos_token=True", "--model hf"),
     ],
 )
 def test_unsupported_hf_args_are_refused_with_the_fix(arg, fix):

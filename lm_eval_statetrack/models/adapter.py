@@ -238,7 +238,7 @@ class StateTrackLM(TemplateLM):
         self, string: str, add_special_tokens: bool | None = None, **kwargs
     ) -> list[int]:
         """As lm-eval's ``hf`` model, so both score the same tokens."""
-        special = _add_special_kwargs(add_special_tokens, None)
+        special = _add_special_kwargs(add_special_tokens, self.options.add_bos_token)
         bos = self.tokenizer.decode(self.prefix_token_id)
         if add_special_tokens is None and has_bos_prefix(string, bos):
             special["add_special_tokens"] = False
@@ -331,11 +331,12 @@ class StateTrackLM(TemplateLM):
         own batched call is ``encode`` string by string (its Python-side preparation
         included), so every id is what ``tok_encode`` would give."""
         bos = self.tokenizer.decode(self.prefix_token_id)
+        add_bos = self.options.add_bos_token
         out: dict[str, list[int]] = {}
         for skip_bos in (False, True):
             group = [s for s in strings if has_bos_prefix(s, bos) == skip_bos]
             if group:
-                kwargs = {"add_special_tokens": False} if skip_bos else {}
+                kwargs = _add_special_kwargs(False if skip_bos else None, add_bos)
                 out.update(zip(group, self.tokenizer(group, **kwargs)["input_ids"]))
         return out
 

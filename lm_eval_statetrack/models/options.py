@@ -28,6 +28,9 @@ class AdapterOptions:
     max_length: int | None = None  # None: the model's limit, else lm-eval's default
     max_gen_toks: int = 256  # default for generation tasks that do not set it
     tokenizer: str | None = None  # None: the one saved with the model
+    # as lm-eval's hf: None keeps the tokenizer's own special-token setting; true / false
+    # asks it to add (or not) its special tokens, BOS among them, to every encoded string
+    add_bos_token: bool | None = None
     revision: str | None = None
     trust_remote_code: bool = False
     truncation: str = "none"  # none: too-long inputs are an error; left: keep the end
@@ -60,8 +63,6 @@ UNSUPPORTED = {
     "gguf_file=...)), save_pretrained it, and pass that directory as pretrained=",
     "peft": "merge the adapter into its base model (peft's merge_and_unload()), "
     "save_pretrained it, and pass that directory as pretrained=",
-    "add_bos_token": "not implemented: statetrack encodes as lm-eval's hf model does "
-    "without it (the tokenizer's own special-token setting); use --model hf",
 }
 
 
@@ -176,7 +177,7 @@ def parse_options(kwargs: dict[str, Any]) -> AdapterOptions:
         elif key == "think_end_token":
             text = str(value)
             out[key] = int(text) if text.isdigit() else text
-        elif key in ("trust_remote_code", "prefix_reuse", "enable_thinking"):
+        elif key in ("trust_remote_code", "prefix_reuse", "enable_thinking", "add_bos_token"):
             out[key] = _bool(key, value)
         elif key in ("max_batch_size", "max_length", "max_gen_toks"):
             out[key] = _int(key, value, 1)
