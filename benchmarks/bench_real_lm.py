@@ -145,14 +145,12 @@ def table(rows: list[dict]) -> str:
 def warm_dataset_cache(tasks: list[str]) -> None:
     """Build every task's dataset once before timing, so that no adapter's first run pays
     for generating docs the other then reads from the on-disk cache."""
-    import yaml
-
     from lm_eval_statetrack.datasets import build_dataset
-    from lm_eval_statetrack.tasks import task_dir
+    from lm_eval_statetrack.families.suite import parse_task_name
 
     for task in tasks:
-        path = next(task_dir().rglob(f"{task}.yaml"))
-        build_dataset(**yaml.safe_load(path.read_text())["dataset_kwargs"])
+        task_id = parse_task_name(task)
+        build_dataset(task_id.family, task_id.variant, task_id.length)
 
 
 def main() -> None:
