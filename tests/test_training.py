@@ -192,6 +192,22 @@ def test_sweep_writes_runs_min_layers_and_plot(tmp_path):
     assert got == {"4": "not run", "8": row["min_layers"]}
     with (tmp_path / "runs.csv").open() as f:
         assert len(list(csv.DictReader(f))) == len(runs)
+    readme = tmp_path / "README.md"
+    readme.write_text("# x\n\n### Figure 3: minimum layers against length\n\nold\n\n## Next\n")
+    statetrack([*argv, "--no-train", "--readme", str(readme)])
+    text = readme.read_text()
+    assert "old" not in text and text.endswith("## Next\n")
+    assert f"| IDS4 | S3 | {row['min_layers']}" in text
+    assert "](./min_layers.png)" in text and "--max-steps 150" in text
+
+
+def test_sweep_readme_without_its_heading_fails_before_training(tmp_path):
+    readme = tmp_path / "README.md"
+    readme.write_text("# no such section\n")
+    argv = ["sweep", "--archs", "ids4", "--variants", "s3", "--lengths", "8"]
+    with pytest.raises(SystemExit, match="--readme-heading"):
+        statetrack([*argv, "--out", str(tmp_path / "sweep"), "--readme", str(readme)])
+    assert not (tmp_path / "sweep").exists()
 
 
 @pytest.mark.slow
@@ -221,16 +237,47 @@ def test_reference_models_are_small_and_complete():
 def test_min_layers_tells_a_depth_beyond_reach_and_not_run_apart():
     from lm_eval_statetrack.training.sweep import SweepConfig, min_layers
 
-    sweep = SweepConfig(archs=("ids4", "lstm"), variants=("s3",), lengths=(4, 8, 16), max_layers=3)
+    sweep = SweepConfig(
+        archs=("ids4", "lstm"), variants=("s3",), lengths=(2, 4, 8, 16, 32), max_layers=3
+    )
     accs = {(4, 1): 0.5, (4, 2): 0.95, (8, 1): 0.4, (8, 2): 0.3, (8, 3): 0.2, (16, 1): 0.99}
+    accs |= {(2, 1): 0.3, (2, 3): 0.1}  # shallowest and deepest failed: depth 2 not needed
+    accs |= {(32, 1): 0.3, (32, 3): 0.97}  # deepest passed: depth 2 still to try
     done = {("ids4", "s3", n, k): {"test_acc": str(a)} for (n, k), a in accs.items()}
     done[("lstm", "s3", 4, 1)] = {"test_acc": "0.2"}  # depths 2 and 3 not trained yet
+    done[("lstm", "s3", 8, 3)] = {"test_acc": "0.2"}  # one layer not trained yet
     got = {(r["arch"], r["length"]): r["min_layers"] for r in min_layers(done, sweep)}
     assert got == {
+        ("ids4", 2): ">3",
         ("ids4", 4): 2,
         ("ids4", 8): ">3",
         ("ids4", 16): 1,
+        ("ids4", 32): "not run",
+        ("lstm", 2): "not run",
         ("lstm", 4): "not run",
         ("lstm", 8): "not run",
         ("lstm", 16): "not run",
+        ("lstm", 32): "not run",
     }
+
+
+def test_depth_search_trains_the_shallowest_and_deepest_first():
+    from lm_eval_statetrack.training.sweep import depth_order
+
+    assert depth_order(1) == (1,)
+    assert depth_order(2) == (1, 2)
+    assert depth_order(4) == (1, 4, 2, 3)
+
+
+def test_sweep_skips_the_middle_depths_when_the_deepest_fails(tmp_path):
+    """Two training steps leave every depth near chance (1/6 on S3): the search trains one
+    layer and the deepest, both fail, and the cell is ">3" with depth 2 never trained."""
+    argv = ["sweep", "--archs", "ids4", "--variants", "s3", "--lengths", "8", "--max-layers"]
+    argv += ["3", "--max-steps", "2", "--eval-every", "1", "--out", str(tmp_path)]
+    statetrack(argv)
+    with (tmp_path / "runs.csv").open() as f:
+        runs = list(csv.DictReader(f))
+    assert sorted(int(r["layers"]) for r in runs) == [1, 3]
+    assert all(float(r["test_acc"]) < 0.9 for r in runs)
+    with (tmp_path / "min_layers.csv").open() as f:
+        assert [r["min_layers"] for r in csv.DictReader(f)] == [">3"]

@@ -1,19 +1,25 @@
-"""Depth x length x group x architecture: the minimum number of layers reaching a
-threshold accuracy, as in Figure 3 of Merrill et al. (2024).
+"""Depth x length x group x architecture: the minimum number of layers reaching a threshold
+accuracy, as in Figure 3 of Merrill et al. (2024).
 
 Every (architecture, group, length, depth) model is tested at that one length. The paper
 also trains at that length only; at CPU budgets that fails even for a model that can
 solve it (IDS4 on A5 at length 8: chance at 1 and 2 layers after 1,500 steps, while the
 same layer reaches 100 % at length 256 with a curriculum), so by default a model for
 length L trains on the sweep's lengths up to L, shortest first (``curriculum=False``
-trains at L only). For each (architecture, group) the lengths are visited shortest first and
-depths tried upwards from one layer at every length; the first depth whose test accuracy
-passes the threshold is that length's "minimum layers". Every length is searched on its
-own, assuming nothing from the others: at length 2 the test words are multiplication-table
-entries that no training word contains (a longer word's prefixes contain every pair), so a
-model can fail there and pass at 4. Runs are appended to a CSV as they finish (with the
-implementation each one ran, e.g. Mamba's scan), so an interrupted sweep resumes where it
-stopped; ``min_layers.csv`` tells a depth, "more than ``max_layers``" and "not run" apart.
+trains at L only). For each (architecture, group) the lengths are visited shortest
+first. At each length the search trains one layer, then ``max_layers``, then the depths
+between upwards; the first depth whose test accuracy passes the threshold, with every
+shallower depth tried and failed, is that length's "minimum layers". When the deepest
+model fails too the cell is "more than ``max_layers``" without training the depths
+between: a deeper stack can in principle compute what a shallower one does, and a failing
+cell, the dearest at CPU budgets, costs two runs, not ``max_layers`` (training noise can
+break the premise, so every depth tried is reported). Every length is searched on
+its own, assuming nothing from the others: at length 2 the test words are
+multiplication-table entries that no training word contains (a longer word's prefixes
+contain every pair), so a model can fail there and pass at 4. Runs are appended to a CSV
+as they finish (with the implementation each one ran, e.g. Mamba's scan), so an
+interrupted sweep resumes where it stopped; ``min_layers.csv`` tells a depth, "more than
+``max_layers``" and "not run" apart.
 """
 
 from __future__ import annotations
@@ -94,7 +100,8 @@ def test_accuracy(model, variant: str, length: int, n: int) -> float:
     return final_state_accuracy(model, variant, sorted(test_words(variant, length))[:n])
 
 
-def _done(path: Path) -> dict[tuple, dict]:
+def read_runs(path: Path) -> dict[tuple, dict]:
+    """The runs in ``runs.csv`` by (arch, variant, length, layers); {} when there is none."""
     if not path.exists():
         return {}
     with path.open() as f:
@@ -122,39 +129,63 @@ def append_run(path: Path, row: dict) -> None:
         fcntl.flock(f, fcntl.LOCK_UN)
 
 
+def depth_order(max_layers: int) -> tuple[int, ...]:
+    """The order a depth search trains in: the shallowest, the deepest, then upwards."""
+    return tuple(dict.fromkeys((1, max_layers, *range(2, max_layers))))
+
+
 def search_depth(job: tuple[SweepConfig, str, str, int, dict, Path]) -> list[dict]:
-    """The depth search of one (arch, group, length), upwards from one layer. ``done``
-    maps depths to runs already in the CSV, which are reused, not retrained; new runs are
-    appended to ``runs_path`` as they end."""
+    """The depth search of one (arch, group, length) in :func:`depth_order`, until
+    :func:`cell_result` can tell its minimum depth. ``done`` maps depths to runs already in
+    the CSV, which are reused, not retrained; new runs are appended to ``runs_path`` as
+    they end."""
     from lm_eval_statetrack.training.architectures import compute_path
     from lm_eval_statetrack.training.trainer import train
 
     sweep, arch, variant, length, done, runs_path = job
+    done = dict(done)
     rows = []
-    for layers in range(1, sweep.max_layers + 1):
-        row = done.get(layers)
-        if row is None:
-            result = train(sweep.run_config(arch, variant, length, layers), progress=False)
-            acc = test_accuracy(result.model, variant, length, sweep.test_docs)
-            row = {
-                "arch": arch,
-                "variant": variant,
-                "length": length,
-                "layers": layers,
-                "width": result.config.width,
-                "test_acc": round(acc, 4),
-                "val_acc": round(result.val_acc[length], 4),
-                "steps": result.steps,
-                "seconds": round(result.seconds, 1),
-                "cpu_seconds": round(result.cpu_seconds, 1),
-                "parameters": result.summary()["parameters"],
-                "path": compute_path(result.model, result.config.device),
-            }
-            append_run(runs_path, row)
-            rows.append(row)
-        if float(row["test_acc"]) > sweep.threshold:
+    for layers in depth_order(sweep.max_layers):
+        if cell_result(done, sweep) != NOT_RUN:
             break
+        if layers in done:
+            continue
+        result = train(sweep.run_config(arch, variant, length, layers), progress=False)
+        acc = test_accuracy(result.model, variant, length, sweep.test_docs)
+        row = {
+            "arch": arch,
+            "variant": variant,
+            "length": length,
+            "layers": layers,
+            "width": result.config.width,
+            "test_acc": round(acc, 4),
+            "val_acc": round(result.val_acc[length], 4),
+            "steps": result.steps,
+            "seconds": round(result.seconds, 1),
+            "cpu_seconds": round(result.cpu_seconds, 1),
+            "parameters": result.summary()["parameters"],
+            "path": compute_path(result.model, result.config.device),
+        }
+        append_run(runs_path, row)
+        done[layers] = row
+        rows.append(row)
     return rows
+
+
+def cell_result(runs: dict[int, dict], sweep: SweepConfig) -> int | str:
+    """One (arch, group, length) cell from its runs by depth: the shallowest passing depth
+    with every shallower one trained and failed; :func:`beyond` when one layer and
+    ``max_layers`` both failed and nothing shallower passed; else :data:`NOT_RUN`."""
+    for layers in range(1, sweep.max_layers + 1):
+        run = runs.get(layers)
+        if run is None:
+            break
+        if float(run["test_acc"]) > sweep.threshold:
+            return layers
+    deepest = runs.get(sweep.max_layers)
+    if 1 in runs and deepest is not None and float(deepest["test_acc"]) <= sweep.threshold:
+        return beyond(sweep)
+    return NOT_RUN
 
 
 def run_sweep(
@@ -175,7 +206,7 @@ def run_sweep(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     runs_path = out / "runs.csv"
-    done = _done(runs_path)
+    done = read_runs(runs_path)
     if not runs_path.exists():
         with runs_path.open("w", newline="") as f:
             csv.DictWriter(f, fieldnames=RUN_FIELDS).writeheader()
@@ -204,23 +235,13 @@ def beyond(sweep: SweepConfig) -> str:
 
 
 def min_layers(done: dict[tuple, dict], sweep: SweepConfig) -> list[dict]:
-    """One row per (arch, group, length), read from the runs as the search makes them:
-    ``min_layers`` is the first depth above the threshold, :func:`beyond` when every depth
-    up to ``max_layers`` was trained and failed, or :data:`NOT_RUN` while the search has
-    not got there."""
+    """One row per (arch, group, length), its ``min_layers`` by :func:`cell_result`."""
     table = []
     for arch in sweep.archs:
         for variant in sweep.variants:
             for length in sorted(sweep.lengths):
-                cell = beyond(sweep)
-                for layers in range(1, sweep.max_layers + 1):
-                    run = done.get((arch, variant, length, layers))
-                    if run is None:
-                        cell = NOT_RUN
-                        break
-                    if float(run["test_acc"]) > sweep.threshold:
-                        cell = layers
-                        break
+                runs = {k[3]: r for k, r in done.items() if k[:3] == (arch, variant, length)}
+                cell = cell_result(runs, sweep)
                 table.append(
                     {"arch": arch, "variant": variant, "length": length, "min_layers": cell}
                 )
