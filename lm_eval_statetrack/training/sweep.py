@@ -46,6 +46,7 @@ RUN_FIELDS = (
     "path",
 )
 NOT_RUN = "not run"
+ARCH_LABELS = {"ids4": "IDS4", "lstm": "LSTM", "mamba": "Mamba", "mamba2": "Mamba-2"}
 
 
 @dataclass
@@ -229,6 +230,11 @@ def run_sweep(
     return table
 
 
+def group_label(variant: str) -> str:
+    """The paper's spelling of a group: ``a4xz5`` -> ``A4xZ5``."""
+    return "x".join(part.upper() for part in variant.split("x"))
+
+
 def beyond(sweep: SweepConfig) -> str:
     """The marker for "no depth up to ``max_layers`` passed", e.g. ``>4``."""
     return f">{sweep.max_layers}"
@@ -278,9 +284,9 @@ def plot_min_layers(table: Sequence[dict], sweep: SweepConfig, path: str | Path)
             xs = [r["length"] for r in rows]
             depths = [never if r["min_layers"] == beyond(sweep) else r["min_layers"] for r in rows]
             ys = [d + 0.06 * (i - len(sweep.archs) / 2) for d in depths]
-            ax.plot(xs, ys, marker="o", label=arch)
+            ax.plot(xs, ys, marker="o", label=ARCH_LABELS.get(arch, arch))
         ax.axhline(never - 0.5, color="grey", lw=0.5, ls="--")
-        ax.set_title(variant.upper())
+        ax.set_title(group_label(variant))
         ax.set_xlabel("sequence length")
         ax.set_xscale("log", base=2)
         ax.set_yticks(range(1, never + 1))
