@@ -130,6 +130,11 @@ def append_run(path: Path, row: dict) -> None:
         fcntl.flock(f, fcntl.LOCK_UN)
 
 
+def cell_runs(done: dict[tuple, dict], arch: str, variant: str, length: int) -> dict[int, dict]:
+    """The runs of one (arch, group, length) cell, by depth."""
+    return {k[3]: r for k, r in done.items() if k[:3] == (arch, variant, length)}
+
+
 def depth_order(max_layers: int) -> tuple[int, ...]:
     """The order a depth search trains in: the shallowest, the deepest, then upwards."""
     return tuple(dict.fromkeys((1, max_layers, *range(2, max_layers))))
@@ -212,11 +217,7 @@ def run_sweep(
         with runs_path.open("w", newline="") as f:
             csv.DictWriter(f, fieldnames=RUN_FIELDS).writeheader()
     cells = [(a, v, n) for n in sweep.lengths for a in sweep.archs for v in sweep.variants]
-    work = [
-        (sweep, *cell, {k[3]: r for k, r in done.items() if k[:3] == cell}, runs_path)
-        for cell in cells
-        if train
-    ]
+    work = [(sweep, *cell, cell_runs(done, *cell), runs_path) for cell in cells if train]
     for rows in imap_unordered(search_depth, work, jobs):
         for row in rows:
             done[(row["arch"], row["variant"], row["length"], row["layers"])] = row
@@ -246,8 +247,7 @@ def min_layers(done: dict[tuple, dict], sweep: SweepConfig) -> list[dict]:
     for arch in sweep.archs:
         for variant in sweep.variants:
             for length in sorted(sweep.lengths):
-                runs = {k[3]: r for k, r in done.items() if k[:3] == (arch, variant, length)}
-                cell = cell_result(runs, sweep)
+                cell = cell_result(cell_runs(done, arch, variant, length), sweep)
                 table.append(
                     {"arch": arch, "variant": variant, "length": length, "min_layers": cell}
                 )
