@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from conftest import run_lm_eval
 from lm_eval_statetrack.cli import main as statetrack
 from lm_eval_statetrack.datasets import docs
 from lm_eval_statetrack.families.wordproblem import group_for
+from lm_eval_statetrack.training.architectures import compute_path
 from lm_eval_statetrack.training.data import BatchSampler, training_data
 from lm_eval_statetrack.training.references import REFERENCE_DIR
 from lm_eval_statetrack.training.run_config import TrainConfig
@@ -199,6 +201,25 @@ def test_sweep_writes_runs_min_layers_and_plot(tmp_path):
     assert "old" not in text and text.endswith("## Next\n")
     assert f"| IDS4 | S3 | {row['min_layers']}" in text
     assert "](./min_layers.png)" in text and "--max-steps 150" in text
+    assert f"(the `path` column): IDS4: torch {len(runs)}." in text
+
+
+def test_compiled_mamba_trains_like_the_eager_one():
+    """``--compile`` changes how Mamba's forward runs (inductor over the sequential scan),
+    not what it computes: the same seed gives the same weights after a few steps, and the
+    run records its path."""
+    config = TrainConfig(
+        arch="mamba", variant="z60", lengths=(2, 4), width=16, max_steps=6, eval_every=3,
+        batch_tokens=120,
+    )  # fmt: skip
+    eager = train(config, progress=False)
+    fast = train(replace(config, compile=True), progress=False)
+    assert compute_path(fast.model, "cpu", compile=True) == "sequential scan (torch.compile)"
+    assert fast.history == eager.history
+    for (name, theirs), ours in zip(
+        eager.model.state_dict().items(), fast.model.state_dict().values()
+    ):
+        torch.testing.assert_close(ours, theirs, atol=2e-4, rtol=1e-3, msg=name)
 
 
 def test_sweep_readme_without_its_heading_fails_before_training(tmp_path):

@@ -60,6 +60,12 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--threads", type=int, default=d.threads, help="CPU threads (default 1: fastest here)"
     )
+    parser.add_argument(
+        "--compile",
+        action="store_true",
+        help="torch.compile the training forward; Mamba then runs its sequential scan, "
+        "compiled once per length: about 2x less CPU per step at lengths 2-16",
+    )
 
 
 def training_kwargs(args: argparse.Namespace) -> dict:
@@ -78,6 +84,7 @@ def training_kwargs(args: argparse.Namespace) -> dict:
         "seed",
         "device",
         "threads",
+        "compile",
     )
     return {k: getattr(args, k) for k in keys}
 

@@ -179,18 +179,39 @@ def get_architecture(name: str) -> Architecture:
     return ARCHITECTURES[name]
 
 
-def compute_path(model, device: str) -> str:
+def compiled(model):
+    """``torch.compile`` of the model's forward, for training. On CPU, inductor fuses the
+    elementwise work of transformers' sequential Mamba scan, which mambapy's parallel scan
+    leaves as separate passes over memory and which does not compile to anything faster, so
+    a compiled Mamba runs the sequential scan. The scan is unrolled per token: one compile
+    per sequence length, so it pays off at short lengths (the sweep's 2 to 16)."""
+    import torch
+
+    if _is_mamba(model):
+        model.config.use_mambapy = False
+        for layer in model.backbone.layers:
+            layer.mixer.use_mambapy = False
+    return torch.compile(model, dynamic=False)
+
+
+def _is_mamba(model) -> bool:
+    return getattr(model.config, "model_type", None) == "mamba"
+
+
+def compute_path(model, device: str, compile: bool = False) -> str:
     """Which implementation a model's training forward runs on ``device``, for the record:
     transformers' Mamba takes mamba-ssm's CUDA kernels on a GPU when they are installed,
     else mambapy's parallel scan when ``use_mambapy`` is set and mambapy is installed, else
-    its sequential scan (one step per token); every other architecture runs plain torch."""
-    if getattr(model.config, "model_type", None) != "mamba":
-        return "torch"
+    its sequential scan (one step per token); every other architecture runs plain torch.
+    ``compile``: the forward ran under ``torch.compile`` (:func:`compiled`)."""
+    suffix = " (torch.compile)" if compile else ""
+    if not _is_mamba(model):
+        return "torch" + suffix
     if device.startswith("cuda") and _has_module("mamba_ssm"):
-        return "mamba-ssm cuda kernels"
+        return "mamba-ssm cuda kernels" + suffix
     if model.config.use_mambapy and _has_module("mambapy"):
-        return "mambapy parallel scan"
-    return "sequential scan"
+        return "mambapy parallel scan" + suffix
+    return "sequential scan" + suffix
 
 
 def check_runtime(arch: Architecture, device: str) -> None:

@@ -39,6 +39,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "cpu"
     threads: int | None = 1  # CPU threads; 1 is fastest for these sizes on a shared machine
+    compile: bool = False  # torch.compile the training forward (see architectures.compiled)
 
     def __post_init__(self) -> None:
         self.lengths = tuple(int(x) for x in self.lengths)

@@ -170,7 +170,7 @@ def search_depth(job: tuple[SweepConfig, str, str, int, dict, Path]) -> list[dic
             "seconds": round(result.seconds, 1),
             "cpu_seconds": round(result.cpu_seconds, 1),
             "parameters": result.summary()["parameters"],
-            "path": compute_path(result.model, result.config.device),
+            "path": compute_path(result.model, result.config.device, result.config.compile),
         }
         append_run(runs_path, row)
         done[layers] = row

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 from lm_eval_statetrack.training.sweep import (
@@ -26,6 +27,18 @@ def cell_text(cell: int | str, runs: dict[int, dict]) -> str:
     if cell == NOT_RUN:
         return f"not run ({tried})" if tried else NOT_RUN
     return f"{cell} ({tried})"
+
+
+def path_counts(done: dict[tuple, dict]) -> str:
+    """How many runs of each architecture took each compute path, e.g. "Mamba: mambapy
+    parallel scan 7, sequential scan (torch.compile) 12"."""
+    counts: dict[str, Counter] = {}
+    for run in done.values():
+        counts.setdefault(ARCH_LABELS.get(run["arch"], run["arch"]), Counter())[run["path"]] += 1
+    return "; ".join(
+        f"{arch}: " + ", ".join(f"{path} {n}" for path, n in paths.items())
+        for arch, paths in counts.items()
+    )
 
 
 def sweep_markdown(
@@ -59,6 +72,8 @@ def sweep_markdown(
         f"`{beyond(sweep)}`: one layer and {sweep.max_layers} both failed (the depths "
         "between are not trained then), with the test accuracy of each depth tried; "
         "`not run`: the search has not finished.",
+        "",
+        f"Compute path, runs per architecture (the `path` column): {path_counts(done)}.",
         "",
         "| model | group | " + " | ".join(str(n) for n in lengths) + " |",
         "| --- | --- |" + " ---: |" * len(lengths),

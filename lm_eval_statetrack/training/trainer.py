@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
+from lm_eval_statetrack.training.architectures import compiled
 from lm_eval_statetrack.training.data import tokenizer, training_data
 from lm_eval_statetrack.training.evaluation import final_state_accuracy
 from lm_eval_statetrack.training.run_config import TrainConfig
@@ -78,6 +79,7 @@ def train(config: TrainConfig, progress: bool = True) -> TrainResult:
     lengths = sorted(config.lengths)
     model = build_model(config).to(config.device)
     model.train()
+    forward = compiled(model) if config.compile else model
     sampler, val = training_data(config)
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay
@@ -98,7 +100,7 @@ def train(config: TrainConfig, progress: bool = True) -> TrainResult:
     bar = tqdm(total=config.max_steps, disable=not progress, desc=f"{config.arch}/{config.variant}")
     for step in range(1, config.max_steps + 1):
         ids, labels = (t.to(config.device) for t in sampler.next(active))
-        logits = model(ids).logits
+        logits = forward(ids).logits
         loss = F.cross_entropy(logits.flatten(0, 1).float(), labels.flatten())
         if not math.isfinite(loss.item()):
             raise FloatingPointError(
