@@ -201,7 +201,7 @@ def test_sweep_writes_runs_min_layers_and_plot(tmp_path):
     assert "old" not in text and text.endswith("## Next\n")
     assert f"| IDS4 | S3 | {row['min_layers']}" in text
     assert "](./min_layers.png)" in text and "--max-steps 150" in text
-    assert f"(the `path` column): IDS4: torch {len(runs)}." in text
+    assert f"(the `path` column), with counts: IDS4: torch {len(runs)}." in text
 
 
 def test_compiled_mamba_trains_like_the_eager_one():

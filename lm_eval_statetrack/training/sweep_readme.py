@@ -29,15 +29,16 @@ def cell_text(cell: int | str, runs: dict[int, dict]) -> str:
     return f"{cell} ({tried})"
 
 
-def path_counts(done: dict[tuple, dict]) -> str:
-    """How many runs of each architecture took each compute path, e.g. "Mamba: mambapy
-    parallel scan 7, sequential scan (torch.compile) 12"."""
-    counts: dict[str, Counter] = {}
+def path_counts(done: dict[tuple, dict], archs: Sequence[str]) -> str:
+    """How many runs of each architecture took each compute path, in ``archs`` order, e.g.
+    "Mamba: mambapy parallel scan 7, sequential scan (torch.compile) 12"."""
+    counts = {arch: Counter() for arch in archs}
     for run in done.values():
-        counts.setdefault(ARCH_LABELS.get(run["arch"], run["arch"]), Counter())[run["path"]] += 1
+        counts.setdefault(run["arch"], Counter())[run["path"]] += 1
     return "; ".join(
-        f"{arch}: " + ", ".join(f"{path} {n}" for path, n in paths.items())
+        f"{ARCH_LABELS.get(arch, arch)}: " + ", ".join(f"{path} {n}" for path, n in paths.items())
         for arch, paths in counts.items()
+        if paths
     )
 
 
@@ -73,7 +74,8 @@ def sweep_markdown(
         "between are not trained then), with the test accuracy of each depth tried; "
         "`not run`: the search has not finished.",
         "",
-        f"Compute path, runs per architecture (the `path` column): {path_counts(done)}.",
+        "Compute path of the runs (the `path` column), with counts: "
+        f"{path_counts(done, sweep.archs)}.",
         "",
         "| model | group | " + " | ".join(str(n) for n in lengths) + " |",
         "| --- | --- |" + " ---: |" * len(lengths),
