@@ -19,7 +19,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-from lm_eval_statetrack.training.architectures import compiled
+from lm_eval_statetrack.training.architectures import compiled, set_mambapy
 from lm_eval_statetrack.training.data import BatchSampler
 from lm_eval_statetrack.training.run_config import TrainConfig
 from lm_eval_statetrack.training.trainer import build_model
@@ -41,12 +41,6 @@ def step_cost(model, forward, ids, labels, steps: int) -> tuple[float, float]:
     for _ in range(steps):
         one_step()
     return (time.process_time() - cpu) / steps, (time.perf_counter() - wall) / steps
-
-
-def set_mambapy(model, enabled: bool) -> None:
-    model.config.use_mambapy = enabled
-    for layer in model.backbone.layers:
-        layer.mixer.use_mambapy = enabled
 
 
 def main() -> None:

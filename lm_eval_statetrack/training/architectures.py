@@ -188,10 +188,16 @@ def compiled(model):
     import torch
 
     if _is_mamba(model):
-        model.config.use_mambapy = False
-        for layer in model.backbone.layers:
-            layer.mixer.use_mambapy = False
+        set_mambapy(model, False)
     return torch.compile(model, dynamic=False)
+
+
+def set_mambapy(model, enabled: bool) -> None:
+    """Switch a transformers Mamba between mambapy's parallel scan and the sequential one;
+    each mixer keeps its own copy of the config's flag, so both are set."""
+    model.config.use_mambapy = enabled
+    for layer in model.backbone.layers:
+        layer.mixer.use_mambapy = enabled
 
 
 def _is_mamba(model) -> bool:
@@ -204,14 +210,15 @@ def compute_path(model, device: str, compile: bool = False) -> str:
     else mambapy's parallel scan when ``use_mambapy`` is set and mambapy is installed, else
     its sequential scan (one step per token); every other architecture runs plain torch.
     ``compile``: the forward ran under ``torch.compile`` (:func:`compiled`)."""
-    suffix = " (torch.compile)" if compile else ""
     if not _is_mamba(model):
-        return "torch" + suffix
-    if device.startswith("cuda") and _has_module("mamba_ssm"):
-        return "mamba-ssm cuda kernels" + suffix
-    if model.config.use_mambapy and _has_module("mambapy"):
-        return "mambapy parallel scan" + suffix
-    return "sequential scan" + suffix
+        path = "torch"
+    elif device.startswith("cuda") and _has_module("mamba_ssm"):
+        path = "mamba-ssm cuda kernels"
+    elif model.config.use_mambapy and _has_module("mambapy"):
+        path = "mambapy parallel scan"
+    else:
+        path = "sequential scan"
+    return path + (" (torch.compile)" if compile else "")
 
 
 def check_runtime(arch: Architecture, device: str) -> None:
